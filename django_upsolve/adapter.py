@@ -1,0 +1,78 @@
+"""``UpsolveAdapter``: the per-project decisions, swappable by dotted path (``UPSOLVE["ADAPTER"]``).
+
+Subclass it and override any hook::
+
+    class MyAdapter(UpsolveAdapter):
+        def get_tenant(self, user):
+            org = user.membership.organization
+            return Tenant(external_id=str(org.pk), name=org.name)
+
+The default needs nothing but ``django.contrib.auth``: every user is their own
+tenant, so row-level security can never mix two users' data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils.module_loading import import_string
+
+from .conf import upsolve_settings
+from .exceptions import UpsolveImproperlyConfigured
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """An organization as Upsolve sees it. ``external_id`` is your own stable id for it."""
+
+    external_id: str
+    name: str
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+
+class UpsolveAdapter:
+    """Which users are synced, into which tenant, with which name, role and properties."""
+
+    def is_eligible(self, user: AbstractBaseUser) -> bool:
+        """Whether ``user`` gets an Upsolve account and token. Default: active users."""
+        return bool(getattr(user, "is_active", True))
+
+    def get_tenant(self, user: AbstractBaseUser) -> Tenant | None:
+        """The tenant ``user`` belongs to, or ``None`` to leave the user out.
+
+        Default: a personal tenant per user, keyed by the primary key.
+        """
+        return Tenant(external_id=f"user-{user.pk}", name=user.get_username())
+
+    def get_user_name(self, user: AbstractBaseUser) -> str:
+        """The name shown in the Upsolve hub. Default: full name, else the username."""
+        full_name = getattr(user, "get_full_name", None)
+        return (full_name() if callable(full_name) else "") or user.get_username()
+
+    def get_user_properties(self, user: AbstractBaseUser, tenant: Tenant) -> Mapping[str, Any]:
+        """The ``{{user.<key>}}`` values row-level security reads. Default: the tenant's id."""
+        return {"organization_id": tenant.external_id}
+
+    def get_role_id(self, user: AbstractBaseUser) -> str:
+        """The Upsolve role (UUID) of ``user``. Default: ``UPSOLVE["DEFAULT_ROLE_ID"]``."""
+        return upsolve_settings.DEFAULT_ROLE_ID
+
+
+def get_adapter() -> UpsolveAdapter:
+    """A new instance of the configured adapter (resolved on each call, so tests can swap it)."""
+    path = upsolve_settings.ADAPTER
+    try:
+        adapter_class = import_string(path)
+    except ImportError as err:
+        raise UpsolveImproperlyConfigured(
+            f"UPSOLVE['ADAPTER'] = {path!r} cannot be imported."
+        ) from err
+    adapter = adapter_class()
+    if not isinstance(adapter, UpsolveAdapter):
+        raise UpsolveImproperlyConfigured(
+            f"UPSOLVE['ADAPTER'] = {path!r} is not an UpsolveAdapter subclass."
+        )
+    return adapter

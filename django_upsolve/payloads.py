@@ -1,0 +1,140 @@
+"""Building request bodies: names cleaned and capped, properties encoded or refused.
+
+Everything here runs before any network call, so a value the contract would
+reject raises ``UpsolveInvalidRequest`` and no partial request is ever sent.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+import re
+import unicodedata
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.functional import Promise
+
+from .exceptions import UpsolveInvalidRequest
+
+MAX_NAME_LENGTH = 255
+MAX_PROPERTIES = 50
+MAX_PROPERTY_VALUE_LENGTH = 1024
+MAX_EXTERNAL_ID_LENGTH = 255
+PROPERTY_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+PropertyValue = str | int | float
+
+
+def clean_text(value: object, *, field: str, max_length: int = MAX_NAME_LENGTH) -> str:
+    """A display string without control characters, stripped and capped at ``max_length``."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if not isinstance(value, str):
+        raise UpsolveInvalidRequest(f"{field} must be a string.")
+    # Drop control characters (NUL, newlines...) and lone surrogates, which are not UTF-8.
+    text = "".join(ch if unicodedata.category(ch) not in {"Cc", "Cs"} else " " for ch in value)
+    text = " ".join(text.split())[:max_length]
+    if not text:
+        raise UpsolveInvalidRequest(f"{field} must not be empty.")
+    return text
+
+
+def uuid_text(value: object, *, field: str) -> str:
+    """The canonical lower-case form of a UUID, or ``UpsolveInvalidRequest``."""
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError) as err:
+        raise UpsolveInvalidRequest(f"{field} must be a UUID.") from err
+
+
+def encode_property(key: str, value: object) -> PropertyValue:
+    """Encode one property value as a string or a number, or refuse it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise UpsolveInvalidRequest(f"Property {key!r} must be a finite number.")
+        return value
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise UpsolveInvalidRequest(f"Property {key!r} must be a finite number.")
+        text = str(value)
+    elif isinstance(value, (uuid.UUID, datetime.date, datetime.time)):
+        text = value.isoformat() if not isinstance(value, uuid.UUID) else str(value)
+    elif isinstance(value, (str, Promise)):
+        text = str(value)
+    else:
+        raise UpsolveInvalidRequest(
+            f"Property {key!r} has a {type(value).__name__}; use a string or a number."
+        )
+    if any(unicodedata.category(ch) == "Cs" for ch in text) or "\x00" in text:
+        raise UpsolveInvalidRequest(f"Property {key!r} must be valid text without NUL.")
+    if len(text) > MAX_PROPERTY_VALUE_LENGTH:
+        raise UpsolveInvalidRequest(
+            f"Property {key!r} is longer than {MAX_PROPERTY_VALUE_LENGTH} characters."
+        )
+    return text
+
+
+def encode_properties(properties: Mapping[str, Any] | None) -> dict[str, PropertyValue]:
+    """Encode a properties mapping for the RLS ``{{user.<key>}}`` values, or refuse it."""
+    if properties is None:
+        return {}
+    if not isinstance(properties, Mapping):
+        raise UpsolveInvalidRequest("properties must be a mapping.")
+    if len(properties) > MAX_PROPERTIES:
+        raise UpsolveInvalidRequest(f"At most {MAX_PROPERTIES} properties may be sent.")
+    encoded: dict[str, PropertyValue] = {}
+    for key, value in properties.items():
+        if not isinstance(key, str) or not PROPERTY_KEY.fullmatch(key):
+            raise UpsolveInvalidRequest(
+                "Property names must be identifiers (letters, digits, underscore; at most 64)."
+            )
+        encoded[key] = encode_property(key, value)
+    return encoded
+
+
+def organization_body(
+    *, project_id: str, name: object, external_id: object, properties: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The body of ``/register-organization``."""
+    return {
+        "projectId": uuid_text(project_id, field="projectId"),
+        "name": clean_text(name, field="name"),
+        "externalId": clean_text(
+            external_id, field="externalId", max_length=MAX_EXTERNAL_ID_LENGTH
+        ),
+        "properties": encode_properties(properties),
+    }
+
+
+def user_body(
+    *,
+    project_id: str,
+    organization_id: object,
+    user_id: object,
+    role_id: object,
+    name: object,
+    properties: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The body of ``/register-user``."""
+    return {
+        "projectId": uuid_text(project_id, field="projectId"),
+        "projectOrganizationId": uuid_text(organization_id, field="projectOrganizationId"),
+        "userId": uuid_text(user_id, field="userId"),
+        "userRoleId": uuid_text(role_id, field="userRoleId"),
+        "name": clean_text(name, field="name"),
+        "properties": encode_properties(properties),
+    }
+
+
+def token_body(*, user_id: object, expiration: int) -> dict[str, Any]:
+    """The body of ``/user-token`` (expiration in seconds)."""
+    if isinstance(expiration, bool) or not isinstance(expiration, int) or expiration <= 0:
+        raise UpsolveInvalidRequest("expiration must be a positive number of seconds.")
+    return {"userId": uuid_text(user_id, field="userId"), "expiration": expiration}

@@ -1,0 +1,34 @@
+"""The ``user_logged_in`` receiver: a thin, failure-proof delegation to the service layer.
+
+Django sends ``user_logged_in`` with ``send`` (not ``send_robust``), after the
+session was rotated, so any exception here would turn a login into a 500.
+Everything is therefore caught and logged; the login goes on as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from .conf import upsolve_settings
+from .exceptions import UpsolveError
+
+logger = logging.getLogger("django_upsolve")
+
+
+@receiver(user_logged_in, dispatch_uid="django_upsolve.sync_on_login")
+def sync_on_login(sender: Any, user: Any, **kwargs: Any) -> None:
+    """Register the user with Upsolve if needed and fetch a token for this login."""
+    from .services import sync_on_login as sync
+
+    try:
+        if not upsolve_settings.SYNC_ON_LOGIN:
+            return
+        sync(user)
+    except UpsolveError:
+        pass  # Already logged and recorded on the profile by the service layer.
+    except Exception:
+        logger.exception("Unexpected error while syncing user pk=%s with Upsolve.", user.pk)

@@ -1,0 +1,269 @@
+"""The flow: ensure the tenant, ensure the user, hold a fresh token.
+
+Public API: ``get_token``, ``sync_on_login``, ``refresh_token``, ``reregister``,
+``clear_token``. Concurrent callers for one user (or one tenant) are
+serialised by a cache lock, re-read the database once they hold it, and skip
+work another caller already did; unique constraints back this up.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.cache import caches
+from django.db import transaction
+from django.utils import timezone
+
+from . import payloads, signals
+from .adapter import Tenant, UpsolveAdapter, get_adapter
+from .client import CallPolicy, get_client
+from .conf import upsolve_settings
+from .exceptions import UpsolveAuthError, UpsolveError, UpsolveNotFound, UpsolveTimeout
+from .locks import LockTimeout, cache_lock
+from .models import UpsolveProfile, UpsolveTenant
+
+logger = logging.getLogger("django_upsolve")
+
+#: Seconds a lock outlives its holder's deadline, should the holder die.
+LOCK_SLACK = 5.0
+#: Authentication failures are logged at ERROR at most once per this many seconds.
+AUTH_LOG_INTERVAL = 60
+
+
+def get_token(user: AbstractBaseUser, *, force: bool = False) -> str | None:
+    """A token for ``user`` valid for at least ``REFRESH_MARGIN`` seconds, or ``None``.
+
+    A fresh stored token is returned without any HTTP call; otherwise the user is
+    registered as needed and a new token fetched within the login time budget.
+    Never raises for Upsolve failures: they are logged and recorded on the profile.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    margin = upsolve_settings.REFRESH_MARGIN
+    if not force:
+        profile = UpsolveProfile.objects.filter(user=user).first()
+        if profile is not None and profile.has_fresh_token(margin):
+            return profile.token
+    try:
+        profile = _sync(user, CallPolicy.login(), token_after=timezone.now() if force else None)
+    except UpsolveError:
+        profile = UpsolveProfile.objects.filter(user=user).first()
+    if profile is not None and profile.has_fresh_token(margin):
+        return profile.token
+    return None
+
+
+def sync_on_login(user: AbstractBaseUser) -> UpsolveProfile | None:
+    """Register ``user`` (and tenant) if needed and store a token fetched for this login."""
+    return _sync(user, CallPolicy.login(), token_after=timezone.now())
+
+
+def refresh_token(user: AbstractBaseUser, *, policy: CallPolicy | None = None) -> UpsolveProfile:
+    """Fetch and store a new token now (admin actions, commands). Raises ``UpsolveError``."""
+    return _require(_sync(user, policy or CallPolicy.background(), token_after=timezone.now()))
+
+
+def reregister(user: AbstractBaseUser, *, policy: CallPolicy | None = None) -> UpsolveProfile:
+    """Send the user's current name, role and properties again, then fetch a new token."""
+    return _require(
+        _sync(
+            user,
+            policy or CallPolicy.background(),
+            token_after=timezone.now(),
+            force_register=True,
+        )
+    )
+
+
+def clear_token(profile: UpsolveProfile) -> None:
+    """Forget the stored token; the next page that needs one fetches a new one."""
+    UpsolveProfile.objects.filter(pk=profile.pk).update(
+        token="", token_expires_at=None, updated_at=timezone.now()
+    )
+    profile.token, profile.token_expires_at = "", None
+
+
+def _require(profile: UpsolveProfile | None) -> UpsolveProfile:
+    if profile is None:
+        raise UpsolveError("This user is not eligible for Upsolve (see the adapter).")
+    return profile
+
+
+def _sync(
+    user: AbstractBaseUser,
+    policy: CallPolicy,
+    *,
+    token_after: datetime | None,
+    force_register: bool = False,
+) -> UpsolveProfile | None:
+    """Bring ``user`` to: tenant registered, user registered, fresh token stored.
+
+    ``token_after``: a token refreshed before this moment is replaced even if fresh.
+    Returns ``None`` when the adapter leaves the user out. Failures are logged,
+    recorded and re-raised as ``UpsolveError``.
+    """
+    adapter = get_adapter()
+    if not adapter.is_eligible(user):
+        return None
+    tenant_info = adapter.get_tenant(user)
+    if tenant_info is None:
+        return None
+    try:
+        with cache_lock(
+            f"user:{user.pk}", wait=max(policy.remaining(), 0), hold=policy.remaining() + LOCK_SLACK
+        ):
+            profile, _ = UpsolveProfile.objects.get_or_create(user=user)
+            try:
+                tenant = _ensure_tenant(tenant_info, policy)
+                if force_register or not profile.is_registered or profile.tenant_id != tenant.pk:
+                    _register_user(profile, user, tenant, tenant_info, adapter, policy)
+                if _needs_token(profile, token_after):
+                    _fetch_token(profile, user, tenant, tenant_info, adapter, policy)
+            except UpsolveError as err:
+                _record_failure(profile, user, err)
+                raise
+    except LockTimeout as err:
+        raise UpsolveTimeout("Another request is already syncing this user.") from err
+    return profile
+
+
+def _needs_token(profile: UpsolveProfile, token_after: datetime | None) -> bool:
+    if not profile.has_fresh_token(upsolve_settings.REFRESH_MARGIN):
+        return True
+    refreshed = profile.token_refreshed_at
+    return token_after is not None and (refreshed is None or refreshed < token_after)
+
+
+def _ensure_tenant(info: Tenant, policy: CallPolicy) -> UpsolveTenant:
+    """The registered ``UpsolveTenant`` for ``info``; registers it once across all callers."""
+    external_id = payloads.clean_text(info.external_id, field="externalId")
+    name = payloads.clean_text(info.name, field="name")
+    properties = payloads.encode_properties(info.properties)
+    tenant, _ = UpsolveTenant.objects.get_or_create(
+        external_id=external_id, defaults={"name": name, "properties": properties}
+    )
+    if tenant.is_registered:
+        return tenant
+    with cache_lock(
+        f"tenant:{tenant.pk}", wait=max(policy.remaining(), 0), hold=policy.remaining() + LOCK_SLACK
+    ):
+        try:
+            with transaction.atomic():
+                # The row lock also serialises processes that do not share the cache.
+                tenant = UpsolveTenant.objects.select_for_update().get(pk=tenant.pk)
+                if tenant.is_registered:
+                    return tenant
+                result = get_client().register_organization(
+                    name=name, external_id=external_id, properties=properties, policy=policy
+                )
+                tenant.upsolve_id = result.organization_id  # type: ignore[assignment]
+                tenant.name, tenant.properties = name, properties
+                tenant.registered_at = timezone.now()
+                tenant.last_error, tenant.last_error_at = "", None
+                tenant.save()
+        except UpsolveError as err:
+            UpsolveTenant.objects.filter(pk=tenant.pk).update(
+                last_error=str(err)[:500], last_error_at=timezone.now()
+            )
+            raise
+    logger.info("Registered tenant %s with Upsolve.", tenant.external_id)
+    signals.tenant_registered.send(sender=UpsolveTenant, tenant=tenant)
+    return tenant
+
+
+def _register_user(
+    profile: UpsolveProfile,
+    user: AbstractBaseUser,
+    tenant: UpsolveTenant,
+    tenant_info: Tenant,
+    adapter: UpsolveAdapter,
+    policy: CallPolicy,
+) -> None:
+    name = payloads.clean_text(adapter.get_user_name(user), field="name")
+    properties = payloads.encode_properties(adapter.get_user_properties(user, tenant_info))
+    role_id = payloads.uuid_text(adapter.get_role_id(user), field="userRoleId")
+    result = get_client().register_user(
+        organization_id=str(tenant.upsolve_id),
+        user_id=str(profile.upsolve_user_id),
+        role_id=role_id,
+        name=name,
+        properties=properties,
+        policy=policy,
+    )
+    profile.upsolve_user_id = result.user_id  # type: ignore[assignment]
+    profile.tenant = tenant
+    profile.role_id, profile.name, profile.properties = role_id, name, properties  # type: ignore[assignment]
+    profile.registered_at = timezone.now()
+    profile.save(
+        update_fields=[
+            "upsolve_user_id",
+            "tenant",
+            "role_id",
+            "name",
+            "properties",
+            "registered_at",
+            "updated_at",
+        ]
+    )
+    logger.info("Registered user pk=%s with Upsolve.", user.pk)
+    signals.user_registered.send(sender=UpsolveProfile, profile=profile, user=user)
+
+
+def _fetch_token(
+    profile: UpsolveProfile,
+    user: AbstractBaseUser,
+    tenant: UpsolveTenant,
+    tenant_info: Tenant,
+    adapter: UpsolveAdapter,
+    policy: CallPolicy,
+) -> None:
+    client = get_client()
+    expiration = upsolve_settings.TOKEN_EXPIRATION
+    try:
+        issued = client.user_token(
+            user_id=str(profile.upsolve_user_id), expiration=expiration, policy=policy
+        )
+    except UpsolveNotFound:
+        logger.warning("Upsolve does not know user pk=%s; registering again.", user.pk)
+        _register_user(profile, user, tenant, tenant_info, adapter, policy)
+        issued = client.user_token(
+            user_id=str(profile.upsolve_user_id), expiration=expiration, policy=policy
+        )
+    profile.token, profile.token_expires_at = issued.token, issued.expires_at
+    profile.token_refreshed_at = issued.received_at
+    profile.last_error, profile.last_error_at = "", None
+    profile.save(
+        update_fields=[
+            "token",
+            "token_expires_at",
+            "token_refreshed_at",
+            "last_error",
+            "last_error_at",
+            "updated_at",
+        ]
+    )
+    signals.token_refreshed.send(sender=UpsolveProfile, profile=profile, user=user)
+
+
+def _record_failure(profile: UpsolveProfile, user: AbstractBaseUser, err: UpsolveError) -> None:
+    """Log the failure (secret-free) and record it on the profile; the stored token is kept."""
+    _log_failure(f"Upsolve sync failed for user pk={user.pk}: %s", err)
+    profile.last_error, profile.last_error_at = str(err)[:500], timezone.now()
+    UpsolveProfile.objects.filter(pk=profile.pk).update(
+        last_error=profile.last_error, last_error_at=profile.last_error_at
+    )
+    signals.sync_failed.send(sender=UpsolveProfile, user=user, profile=profile, error=err)
+
+
+def _log_failure(template: str, err: UpsolveError) -> None:
+    """Warn about ``err``; a refused API key is an ERROR, logged once per interval."""
+    if isinstance(err, UpsolveAuthError):
+        cache = caches[upsolve_settings.CACHE_ALIAS]
+        if cache.add("django_upsolve:log:auth", 1, timeout=AUTH_LOG_INTERVAL):
+            logger.error(template + " (check UPSOLVE['API_KEY'])", err)
+        else:
+            logger.debug(template, err)
+        return
+    logger.warning(template, err)
