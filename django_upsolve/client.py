@@ -165,7 +165,9 @@ class UpsolveClient:
     def create_session(self) -> requests.Session:
         """The pooled session; override to mount adapters or proxies."""
         session = requests.Session()
-        session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        session.headers.update(
+            {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "identity"}
+        )
         # Never let a .netrc or proxy environment rewrite our Authorization header.
         session.trust_env = False
         return session
