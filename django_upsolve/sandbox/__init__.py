@@ -1,0 +1,8 @@
+"""A local emulator of the Upsolve AI API, for demos and for tests.
+
+Add ``"django_upsolve.sandbox"`` to ``INSTALLED_APPS`` and mount
+``path("sandbox/", include("django_upsolve.sandbox.urls"))`` to serve the three
+API calls and the share pages over HTTP, or use the ``upsolve_sandbox`` pytest
+fixture (``django_upsolve.sandbox.pytest_plugin``) to answer ``requests`` calls
+in-process. Both run the same :class:`~django_upsolve.sandbox.emulator.Emulator`.
+"""
