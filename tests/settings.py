@@ -1,5 +1,9 @@
 """Django settings for the test suite."""
 
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
 SECRET_KEY = "django-upsolve-tests-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -30,7 +34,7 @@ ROOT_URLCONF = "tests.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -57,3 +61,5 @@ UPSOLVE = {
     "DEFAULT_ROLE_ID": "5b1ad0a2-7d8e-4a43-9f39-3b7fd1f4f6c2",
     "API_URL": "https://api.upsolve.test/v1/api/projects",
 }
+
+LOGIN_REDIRECT_URL = "/accounts/done/"
