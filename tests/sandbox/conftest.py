@@ -1,0 +1,89 @@
+"""Fixtures for the sandbox tests: a fresh emulator and helpers to call it."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from django_upsolve.sandbox.emulator import Emulator, EmulatorResponse
+from django_upsolve.sandbox.pytest_plugin import upsolve_sandbox
+
+__all__ = ["upsolve_sandbox"]
+
+API_KEY = "up_admin_test_0123456789abcdef"
+PROJECT_ID = "1f0c6a34-54d4-4b57-9d0a-7c1c8a3a9e10"
+ROLE_ID = "5b1ad0a2-7d8e-4a43-9f39-3b7fd1f4f6c2"
+AUTH = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+
+Call = Callable[..., EmulatorResponse]
+
+
+class Clock:
+    """A settable clock for the emulator, starting at the current whole second."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def emulator(db: None, clock: Clock) -> Emulator:
+    return Emulator(clock=clock)
+
+
+@pytest.fixture
+def call(emulator: Emulator) -> Call:
+    """``call(path, body)``: one authorised JSON request to the emulator."""
+
+    def call(path: str, body: Any, headers: dict[str, str] | None = None) -> EmulatorResponse:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return emulator.handle(path, AUTH if headers is None else headers, raw)
+
+    return call
+
+
+@pytest.fixture
+def register_org(call: Call) -> Callable[..., str]:
+    """Register an organization and return its Upsolve id."""
+
+    def register(name: str = "Acme", external_id: str | None = "acme", **extra: Any) -> str:
+        body = {"projectId": PROJECT_ID, "name": name, **extra}
+        if external_id is not None:
+            body["externalId"] = external_id
+        answer = call("/register-organization", body)
+        assert answer.status == 200, answer.body
+        return str(answer.json()["data"]["projectOrganizationId"])
+
+    return register
+
+
+@pytest.fixture
+def register_user(call: Call, register_org: Callable[..., str]) -> Callable[..., str]:
+    """Register a user (in a fresh organization unless one is given) and return its id."""
+
+    def register(organization: str | None = None, **extra: Any) -> str:
+        body = {
+            "projectId": PROJECT_ID,
+            "projectOrganizationId": organization or register_org(external_id=str(uuid.uuid4())),
+            "userRoleId": ROLE_ID,
+            "name": "Ada Lovelace",
+            "properties": {"organization_id": "acme", "seats": 3},
+            **extra,
+        }
+        answer = call("/register-user", body)
+        assert answer.status == 200, answer.body
+        return str(answer.json()["data"]["userId"])
+
+    return register
