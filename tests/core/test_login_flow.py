@@ -1,0 +1,334 @@
+"""The login flow against the sandbox emulator: registration, call counts, failures."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+import requests
+import responses
+from django.contrib.auth import get_user_model
+from django.test import override_settings
+from django.utils import timezone
+
+from django_upsolve import signals
+from django_upsolve.conf import upsolve_settings
+from django_upsolve.models import UpsolveProfile, UpsolveTenant
+from django_upsolve.services import get_token
+from django_upsolve.tokens import read_claims
+
+KEY = "up_admin_test_0123456789abcdef"
+SHARED = "tests.adapters.DomainTenantAdapter"
+
+
+def shared_tenants():
+    return override_settings(UPSOLVE={**upsolve_settings.raw, "ADAPTER": SHARED})
+
+
+def make_user(username: str, email: str = "", password: str = "pw"):
+    return get_user_model().objects.create_user(username, email=email, password=password)
+
+
+def log_in(client, username: str, password: str = "pw"):
+    response = client.post("/accounts/login/", {"username": username, "password": password})
+    assert response.status_code == 302, "the login itself must always succeed"
+    assert response["Location"] == "/accounts/done/"
+    return response
+
+
+@pytest.mark.django_db
+def test_call_counts_three_then_two_then_one(client, upsolve_sandbox):
+    make_user("ada", "ada@acme.test")
+    make_user("bob", "bob@acme.test")
+    with shared_tenants():
+        log_in(client, "ada")
+        assert [c.path for c in upsolve_sandbox.calls] == [
+            "register-organization",
+            "register-user",
+            "user-token",
+        ]
+        log_in(client, "bob")
+        assert [c.path for c in upsolve_sandbox.calls[3:]] == ["register-user", "user-token"]
+        log_in(client, "ada")
+        assert [c.path for c in upsolve_sandbox.calls[5:]] == ["user-token"]
+    assert all(call.status == 200 for call in upsolve_sandbox.calls)
+    assert UpsolveTenant.objects.count() == 1
+    assert upsolve_sandbox.organizations().count() == 1
+    assert upsolve_sandbox.users().count() == 2
+
+
+@pytest.mark.django_db
+def test_bodies_match_the_contract_and_what_is_stored(client, upsolve_sandbox):
+    user = make_user("ada", "ada@acme.test")
+    user.first_name, user.last_name = "Ada", "Lovelace"
+    user.save()
+    with shared_tenants():
+        log_in(client, "ada")
+    tenant = UpsolveTenant.objects.get()
+    profile = UpsolveProfile.objects.get(user=user)
+    org_body, user_body, token_body = (c.json_body for c in upsolve_sandbox.calls)
+    assert org_body == {
+        "projectId": upsolve_settings.PROJECT_ID,
+        "name": "Acme.Test",
+        "externalId": "acme.test",
+        "properties": {"plan": "pro"},
+    }
+    assert user_body == {
+        "projectId": upsolve_settings.PROJECT_ID,
+        "projectOrganizationId": str(tenant.upsolve_id),
+        "userId": str(profile.upsolve_user_id),
+        "userRoleId": upsolve_settings.DEFAULT_ROLE_ID,
+        "name": "Ada Lovelace",
+        "properties": {"organization_id": "acme.test", "user_pk": user.pk},
+    }
+    assert token_body == {"userId": str(profile.upsolve_user_id), "expiration": 3600}
+    assert upsolve_sandbox.organizations().get().id == tenant.upsolve_id
+    assert upsolve_sandbox.users().get().id == profile.upsolve_user_id
+    assert tenant.registered_at and tenant.name == "Acme.Test"
+    assert profile.tenant == tenant
+    assert profile.registered_at
+    assert str(profile.role_id) == upsolve_settings.DEFAULT_ROLE_ID
+    assert profile.properties == user_body["properties"]
+    claims = read_claims(profile.token)
+    assert profile.token_expires_at == pytest.approx(
+        timezone.now() + timedelta(hours=1), abs=timedelta(seconds=5)
+    )
+    assert claims.expires_at and claims.issued_at
+    assert claims.expires_at - claims.issued_at == 3600
+    assert profile.last_error == ""
+    for call in upsolve_sandbox.calls:
+        assert call.headers["Authorization"].startswith("Bearer ")
+        assert call.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_default_adapter_gives_each_user_a_personal_tenant(client, upsolve_sandbox):
+    ada = make_user("ada")
+    log_in(client, "ada")
+    tenant = UpsolveTenant.objects.get()
+    assert tenant.external_id == f"user-{ada.pk}"
+    assert tenant.name == "ada"
+    assert UpsolveProfile.objects.get(user=ada).has_fresh_token(300)
+
+
+@pytest.mark.django_db
+def test_token_404_registers_again_and_retries_once(client, upsolve_sandbox):
+    ada = make_user("ada")
+    log_in(client, "ada")
+    upsolve_sandbox.users().delete()  # Upsolve forgot the user.
+    log_in(client, "ada")
+    assert [c.path for c in upsolve_sandbox.calls[3:]] == [
+        "user-token",
+        "register-user",
+        "user-token",
+    ]
+    assert [c.status for c in upsolve_sandbox.calls[3:]] == [404, 200, 200]
+    profile = UpsolveProfile.objects.get(user=ada)
+    assert upsolve_sandbox.users().get().id == profile.upsolve_user_id
+
+
+@pytest.mark.django_db
+def test_user_left_out_by_the_adapter_is_not_synced(client, upsolve_sandbox):
+    make_user("nomail")
+    with shared_tenants():
+        log_in(client, "nomail")
+    assert upsolve_sandbox.calls == []
+    assert not UpsolveProfile.objects.exists()
+
+
+@pytest.mark.django_db
+def test_sync_on_login_can_be_switched_off(client, upsolve_sandbox):
+    make_user("ada")
+    with override_settings(UPSOLVE={**upsolve_settings.raw, "SYNC_ON_LOGIN": False}):
+        log_in(client, "ada")
+    assert upsolve_sandbox.calls == []
+
+
+@pytest.mark.django_db
+def test_signals_are_sent(client, upsolve_sandbox):
+    received: list[str] = []
+
+    def on(name):
+        def receiver(sender, **kwargs):
+            received.append(name)
+
+        return receiver
+
+    handlers = {
+        name: on(name) for name in ("tenant_registered", "user_registered", "token_refreshed")
+    }
+    for name, handler in handlers.items():
+        getattr(signals, name).connect(handler)
+    try:
+        make_user("ada")
+        log_in(client, "ada")
+    finally:
+        for name, handler in handlers.items():
+            getattr(signals, name).disconnect(handler)
+    assert received == ["tenant_registered", "user_registered", "token_refreshed"]
+
+
+# Failures -------------------------------------------------------------------------------
+
+
+def fail_every_call(http, failure):
+    for call in ("register-organization", "register-user", "user-token"):
+        url = f"{upsolve_settings.API_URL}/{call}"
+        if isinstance(failure, Exception):
+            http.post(url, body=failure)
+        else:
+            status, body = failure
+            http.post(url, status=status, body=body)
+
+
+FAILURES = {
+    "timeout": requests.exceptions.ReadTimeout("read timed out"),
+    "connection refused": requests.exceptions.ConnectionError("Connection refused"),
+    "html 502": (502, "<html><body><h1>502 Bad Gateway</h1></body></html>"),
+    "json without data.token": (200, '{"status": "success", "data": {}}'),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("failure", FAILURES.values(), ids=FAILURES.keys())
+def test_failure_on_first_login_still_logs_in_and_records(client, http, caplog, failure):
+    ada = make_user("ada")
+    if failure == FAILURES["json without data.token"]:
+        # Registration works; only the token answer is garbage.
+        http.post(
+            f"{upsolve_settings.API_URL}/register-organization",
+            json={
+                "status": "success",
+                "data": {"projectOrganizationId": "0d4b9b52-1d3c-4c8e-9a51-2f7f3b2d9c11"},
+            },
+        )
+        http.post(
+            f"{upsolve_settings.API_URL}/register-user",
+            json={"status": "success", "data": {"message": "ok"}},
+        )
+        http.post(f"{upsolve_settings.API_URL}/user-token", body=failure[1])
+    else:
+        fail_every_call(http, failure)
+    with caplog.at_level(logging.DEBUG):
+        log_in(client, "ada")
+    profile = UpsolveProfile.objects.get(user=ada)
+    tenant = UpsolveTenant.objects.get()
+    assert profile.last_error and profile.last_error_at
+    assert profile.token == "" and profile.token_expires_at is None
+    # Each row is whole: registered with its Upsolve id, or not registered at all.
+    if failure == FAILURES["json without data.token"]:
+        assert tenant.upsolve_id and tenant.registered_at and profile.registered_at
+    else:
+        assert tenant.upsolve_id is None and tenant.registered_at is None
+        assert tenant.last_error and profile.registered_at is None
+    assert "Upsolve sync failed" in caplog.text
+    assert KEY not in caplog.text
+    assert get_token(ada) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("failure", FAILURES.values(), ids=FAILURES.keys())
+def test_failure_on_later_login_keeps_the_valid_token(client, upsolve_sandbox, failure):
+    ada = make_user("ada")
+    log_in(client, "ada")
+    before = UpsolveProfile.objects.get(user=ada)
+    tenants, profiles = UpsolveTenant.objects.count(), UpsolveProfile.objects.count()
+    with (
+        override_settings(UPSOLVE={**upsolve_settings.raw, "API_URL": "https://down.test/v1"}),
+        responses.RequestsMock(assert_all_requests_are_fired=False) as down,
+    ):
+        fail_every_call(down, failure)
+        log_in(client, "ada")
+    after = UpsolveProfile.objects.get(user=ada)
+    assert after.token == before.token
+    assert after.token_expires_at == before.token_expires_at
+    assert after.registered_at == before.registered_at
+    assert after.last_error
+    assert KEY not in after.last_error
+    assert (UpsolveTenant.objects.count(), UpsolveProfile.objects.count()) == (tenants, profiles)
+    assert get_token(ada) == before.token  # still fresh: no call needed
+
+
+@pytest.mark.django_db
+def test_a_crashing_adapter_never_breaks_the_login(client, upsolve_sandbox, caplog):
+    make_user("ada")
+    with override_settings(
+        UPSOLVE={**upsolve_settings.raw, "ADAPTER": "tests.adapters.BrokenAdapter"}
+    ):
+        log_in(client, "ada")
+    assert "Unexpected error while syncing user" in caplog.text
+    assert upsolve_sandbox.calls == []
+
+
+@pytest.mark.django_db
+def test_missing_settings_never_break_the_login(client, upsolve_sandbox, caplog):
+    make_user("ada")
+    with override_settings(UPSOLVE={"PROJECT_ID": upsolve_settings.PROJECT_ID}):
+        log_in(client, "ada")
+    assert "Unexpected error while syncing user" in caplog.text
+
+
+# get_token ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_get_token_makes_no_call_when_fresh(client, upsolve_sandbox):
+    ada = make_user("ada")
+    log_in(client, "ada")
+    calls = len(upsolve_sandbox.calls)
+    token = get_token(ada)
+    assert token == UpsolveProfile.objects.get(user=ada).token
+    assert len(upsolve_sandbox.calls) == calls
+
+
+@pytest.mark.django_db
+def test_get_token_refreshes_once_when_about_to_expire(client, upsolve_sandbox):
+    ada = make_user("ada")
+    log_in(client, "ada")
+    old = UpsolveProfile.objects.get(user=ada)
+    UpsolveProfile.objects.filter(pk=old.pk).update(
+        token_expires_at=timezone.now() + timedelta(seconds=upsolve_settings.REFRESH_MARGIN - 1)
+    )
+    calls = len(upsolve_sandbox.calls)
+    token = get_token(ada)
+    assert [c.path for c in upsolve_sandbox.calls[calls:]] == ["user-token"]
+    new = UpsolveProfile.objects.get(user=ada)
+    assert token == new.token
+    assert new.has_fresh_token(upsolve_settings.REFRESH_MARGIN)
+    assert get_token(ada) == token
+    assert len(upsolve_sandbox.calls) == calls + 1
+
+
+@pytest.mark.django_db
+def test_get_token_force_always_fetches(client, upsolve_sandbox):
+    ada = make_user("ada")
+    log_in(client, "ada")
+    calls = len(upsolve_sandbox.calls)
+    assert get_token(ada, force=True)
+    assert [c.path for c in upsolve_sandbox.calls[calls:]] == ["user-token"]
+
+
+@pytest.mark.django_db
+def test_get_token_registers_a_user_who_never_logged_in_since_install(upsolve_sandbox):
+    ada = make_user("ada")
+    assert get_token(ada)
+    assert [c.path for c in upsolve_sandbox.calls] == [
+        "register-organization",
+        "register-user",
+        "user-token",
+    ]
+
+
+def test_get_token_for_anonymous_is_none():
+    from django.contrib.auth.models import AnonymousUser
+
+    assert get_token(AnonymousUser()) is None
+
+
+@pytest.mark.django_db
+def test_get_token_returns_none_when_upsolve_is_down(http):
+    ada = make_user("ada")
+    fail_every_call(http, (503, "down"))
+    assert get_token(ada) is None
+    assert UpsolveProfile.objects.get(user=ada).last_error
