@@ -11,9 +11,6 @@ from typing import Any
 import pytest
 
 from django_upsolve.sandbox.emulator import Emulator, EmulatorResponse
-from django_upsolve.sandbox.pytest_plugin import upsolve_sandbox
-
-__all__ = ["upsolve_sandbox"]
 
 API_KEY = "up_admin_test_0123456789abcdef"
 PROJECT_ID = "1f0c6a34-54d4-4b57-9d0a-7c1c8a3a9e10"
