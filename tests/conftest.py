@@ -9,11 +9,15 @@ from typing import Any
 import jwt
 import pytest
 import responses
+from django.conf import settings
 from django.core.cache import caches
 
 from django_upsolve import breaker
 
 pytest_plugins = ["django_upsolve.sandbox.pytest_plugin"]
+
+# The custom-user suite needs its own settings; tests/core/test_custom_user_model.py runs it.
+collect_ignore = [] if "custom_user" in settings.AUTH_USER_MODEL else ["custom_user"]
 
 SIGNING_KEY = "tests-signing-key-0123456789abcdef0123"
 
