@@ -3,14 +3,66 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Self
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .tokens import is_fresh
+
+
+class TokenState(models.TextChoices):
+    """Where a profile's stored token stands (see ``UpsolveProfile.token_state``)."""
+
+    VALID = "valid", _("valid")
+    EXPIRING = "expiring", _("expiring")
+    EXPIRED = "expired", _("expired")
+    NONE = "none", _("none")
+
+
+def token_state_filter(state: TokenState, *, now: datetime, margin: float) -> Q:
+    """Profiles whose token is in ``state``; "expiring" means valid for ``margin`` s or less."""
+    has_token = ~Q(token="") & Q(token_expires_at__isnull=False)
+    soon = now + timedelta(seconds=margin)
+    if state == TokenState.NONE:
+        return ~has_token
+    if state == TokenState.EXPIRED:
+        return has_token & Q(token_expires_at__lte=now)
+    if state == TokenState.EXPIRING:
+        return has_token & Q(token_expires_at__gt=now, token_expires_at__lte=soon)
+    return has_token & Q(token_expires_at__gt=soon)
+
+
+class UpsolveTenantQuerySet(models.QuerySet["UpsolveTenant"]):
+    """Filters and per-tenant user counts for operators (admin, ``upsolve_status``)."""
+
+    def registered(self) -> Self:
+        return self.filter(upsolve_id__isnull=False)
+
+    def failing(self) -> Self:
+        return self.filter(last_error_at__isnull=False)
+
+    def with_user_counts(self, *, now: datetime | None = None) -> Self:
+        """Annotate ``user_count``, ``valid_token_count`` and ``last_token_refresh``.
+
+        Correlated subqueries rather than joins: counts cannot multiply, and a
+        paginated list only counts the users of the tenants on its page.
+        """
+        now = now or timezone.now()
+        profiles = UpsolveProfile.objects.filter(tenant=OuterRef("pk")).order_by().values("tenant")
+        valid = profiles.filter(token_state_filter(TokenState.VALID, now=now, margin=0))
+        return self.annotate(
+            user_count=Coalesce(Subquery(profiles.annotate(n=Count("pk")).values("n")), 0),
+            valid_token_count=Coalesce(Subquery(valid.annotate(n=Count("pk")).values("n")), 0),
+            last_token_refresh=Subquery(
+                profiles.annotate(last=Max("token_refreshed_at")).values("last")
+            ),
+        )
 
 
 class UpsolveTenant(models.Model):
@@ -28,6 +80,8 @@ class UpsolveTenant(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = UpsolveTenantQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("Upsolve tenant")
         verbose_name_plural = _("Upsolve tenants")
@@ -39,6 +93,21 @@ class UpsolveTenant(models.Model):
     @property
     def is_registered(self) -> bool:
         return self.upsolve_id is not None
+
+
+class UpsolveProfileQuerySet(models.QuerySet["UpsolveProfile"]):
+    """Filters for operators (admin, ``upsolve_status``)."""
+
+    def registered(self) -> Self:
+        return self.filter(registered_at__isnull=False)
+
+    def failing(self) -> Self:
+        return self.filter(last_error_at__isnull=False)
+
+    def in_token_state(
+        self, state: TokenState, *, margin: float, now: datetime | None = None
+    ) -> Self:
+        return self.filter(token_state_filter(state, now=now or timezone.now(), margin=margin))
 
 
 class UpsolveProfile(models.Model):
@@ -75,6 +144,8 @@ class UpsolveProfile(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = UpsolveProfileQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("Upsolve profile")
         verbose_name_plural = _("Upsolve profiles")
@@ -95,3 +166,14 @@ class UpsolveProfile(models.Model):
     def has_valid_token(self) -> bool:
         """Whether the stored token has not expired yet."""
         return self.has_fresh_token(0, now=timezone.now())
+
+    def token_state(self, margin: float, *, now: datetime | None = None) -> TokenState:
+        """The state ``token_state_filter`` would put this profile in."""
+        now = now or timezone.now()
+        if not self.token or self.token_expires_at is None:
+            return TokenState.NONE
+        if not is_fresh(self.token_expires_at, 0, now=now):
+            return TokenState.EXPIRED
+        if not is_fresh(self.token_expires_at, margin, now=now):
+            return TokenState.EXPIRING
+        return TokenState.VALID
