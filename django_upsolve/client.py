@@ -385,7 +385,8 @@ class UpsolveClient:
                     call=call,
                     body_excerpt=short,
                 )
-            return parsed["data"]
+            data: dict[str, Any] = parsed["data"]
+            return data
         if 300 <= status < 400:
             raise UpsolveBadResponse(
                 "Upsolve answered with a redirect, which is not followed.",
@@ -407,13 +408,13 @@ class UpsolveClient:
         if status == 404:
             raise UpsolveNotFound("Not found.", status_code=status, call=call, body_excerpt=short)
         if status == 409:
-            data = parsed.get("data") if isinstance(parsed, dict) else None
+            conflict = parsed.get("data") if isinstance(parsed, dict) else None
             raise UpsolveConflict(
                 "Conflict.",
                 status_code=status,
                 call=call,
                 body_excerpt=short,
-                data=data if isinstance(data, dict) else None,
+                data=conflict if isinstance(conflict, dict) else None,
             )
         if status == 429:
             raise UpsolveRateLimited(
@@ -489,9 +490,11 @@ def get_client() -> UpsolveClient:
         upsolve_settings.TIMEOUT,
         upsolve_settings.MAX_RESPONSE_BYTES,
     )
-    cached = getattr(_local, "client", None)
-    if cached is None or cached[0] != config:
-        if cached is not None:
-            cached[1].session.close()
-        _local.client = (config, UpsolveClient.from_settings())
-    return _local.client[1]
+    cached: tuple[object, UpsolveClient] | None = getattr(_local, "client", None)
+    if cached is not None and cached[0] == config:
+        return cached[1]
+    if cached is not None:
+        cached[1].session.close()
+    client = UpsolveClient.from_settings()
+    _local.client = (config, client)
+    return client

@@ -43,13 +43,13 @@ def get_token(user: AbstractBaseUser, *, force: bool = False) -> str | None:
         return None
     margin = upsolve_settings.REFRESH_MARGIN
     if not force:
-        profile = UpsolveProfile.objects.filter(user=user).first()
+        profile = UpsolveProfile.objects.filter(user_id=user.pk).first()
         if profile is not None and profile.has_fresh_token(margin):
             return profile.token
     try:
         profile = _sync(user, CallPolicy.login(), token_after=timezone.now() if force else None)
     except UpsolveError:
-        profile = UpsolveProfile.objects.filter(user=user).first()
+        profile = UpsolveProfile.objects.filter(user_id=user.pk).first()
     if profile is not None and profile.has_fresh_token(margin):
         return profile.token
     return None
@@ -114,7 +114,7 @@ def _sync(
         with cache_lock(
             f"user:{user.pk}", wait=max(policy.remaining(), 0), hold=policy.remaining() + LOCK_SLACK
         ):
-            profile, _ = UpsolveProfile.objects.get_or_create(user=user)
+            profile, _ = UpsolveProfile.objects.get_or_create(user_id=user.pk)
             try:
                 tenant = _ensure_tenant(tenant_info, policy)
                 if force_register or not profile.is_registered or profile.tenant_id != tenant.pk:
@@ -158,7 +158,7 @@ def _ensure_tenant(info: Tenant, policy: CallPolicy) -> UpsolveTenant:
                 result = get_client().register_organization(
                     name=name, external_id=external_id, properties=properties, policy=policy
                 )
-                tenant.upsolve_id = result.organization_id  # type: ignore[assignment]
+                tenant.upsolve_id = result.organization_id
                 tenant.name, tenant.properties = name, properties
                 tenant.registered_at = timezone.now()
                 tenant.last_error, tenant.last_error_at = "", None
@@ -192,9 +192,9 @@ def _register_user(
         properties=properties,
         policy=policy,
     )
-    profile.upsolve_user_id = result.user_id  # type: ignore[assignment]
+    profile.upsolve_user_id = result.user_id
     profile.tenant = tenant
-    profile.role_id, profile.name, profile.properties = role_id, name, properties  # type: ignore[assignment]
+    profile.role_id, profile.name, profile.properties = role_id, name, properties
     profile.registered_at = timezone.now()
     profile.save(
         update_fields=[
