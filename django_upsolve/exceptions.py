@@ -95,6 +95,12 @@ class UpsolveInvalidRequest(UpsolveError, ValueError):
     counts_as_failure = False
 
 
+class UpsolveNotEligible(UpsolveError):
+    """The adapter leaves this user out (inactive, no tenant); nothing was sent."""
+
+    counts_as_failure = False
+
+
 class UpsolveAuthError(UpsolveError):
     """401: the API key is missing, wrong or revoked."""
 

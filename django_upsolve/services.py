@@ -20,7 +20,13 @@ from . import payloads, signals
 from .adapter import Tenant, UpsolveAdapter, get_adapter
 from .client import CallPolicy, get_client
 from .conf import upsolve_settings
-from .exceptions import UpsolveAuthError, UpsolveError, UpsolveNotFound, UpsolveTimeout
+from .exceptions import (
+    UpsolveAuthError,
+    UpsolveError,
+    UpsolveNotEligible,
+    UpsolveNotFound,
+    UpsolveTimeout,
+)
 from .locks import LockTimeout, cache_lock
 from .models import UpsolveProfile, UpsolveTenant
 
@@ -87,7 +93,7 @@ def clear_token(profile: UpsolveProfile) -> None:
 
 def _require(profile: UpsolveProfile | None) -> UpsolveProfile:
     if profile is None:
-        raise UpsolveError("This user is not eligible for Upsolve (see the adapter).")
+        raise UpsolveNotEligible("The adapter leaves this user out of Upsolve.")
     return profile
 
 
