@@ -44,8 +44,14 @@ class UpsolveTenantQuerySet(models.QuerySet["UpsolveTenant"]):
     def registered(self) -> Self:
         return self.filter(upsolve_id__isnull=False)
 
+    def not_registered(self) -> Self:
+        return self.filter(upsolve_id__isnull=True)
+
     def failing(self) -> Self:
         return self.filter(last_error_at__isnull=False)
+
+    def with_failing_users(self) -> Self:
+        return self.filter(pk__in=UpsolveProfile.objects.failing().values("tenant_id"))
 
     def with_user_counts(self, *, now: datetime | None = None) -> Self:
         """Annotate ``user_count``, ``valid_token_count`` and ``last_token_refresh``.
@@ -100,6 +106,9 @@ class UpsolveProfileQuerySet(models.QuerySet["UpsolveProfile"]):
 
     def registered(self) -> Self:
         return self.filter(registered_at__isnull=False)
+
+    def not_registered(self) -> Self:
+        return self.filter(registered_at__isnull=True)
 
     def failing(self) -> Self:
         return self.filter(last_error_at__isnull=False)

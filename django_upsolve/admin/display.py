@@ -1,0 +1,67 @@
+"""How Upsolve data reads in the admin: masked tokens, state badges, short errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from ..models import TokenState, UpsolveProfile
+
+#: Characters of a token shown at each end; the middle, and so the signature, stays hidden.
+MASK_HEAD = 6
+MASK_TAIL = 4
+#: Tokens shorter than this are masked entirely (the visible ends would be too large a share).
+MASK_MIN_LENGTH = 32
+#: Characters of an error message shown in lists.
+ERROR_LENGTH = 80
+
+
+def mask_token(token: str) -> str:
+    """A few leading and trailing characters of ``token``, never the whole of it."""
+    if not token:
+        return ""
+    if len(token) < MASK_MIN_LENGTH:
+        return "…"
+    return f"{token[:MASK_HEAD]}…{token[-MASK_TAIL:]}"
+
+
+def short_error(message: str) -> str:
+    return Truncator(message).chars(ERROR_LENGTH)
+
+
+def when(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def badge(level: str, text: str, title: str = "") -> SafeString:
+    """A small coloured label; ``level`` is ``ok``, ``warning``, ``error`` or ``none``."""
+    return format_html(
+        '<span class="upsolve-badge upsolve-badge--{}" title="{}">{}</span>', level, title, text
+    )
+
+
+def token_badge(profile: UpsolveProfile, *, margin: float, now: datetime) -> SafeString:
+    state = profile.token_state(margin, now=now)
+    expires = profile.token_expires_at
+    if state == TokenState.NONE or expires is None:
+        return badge("none", _("none"))
+    if state == TokenState.EXPIRED:
+        return badge("error", _("expired %(time)s") % {"time": when(expires)})
+    if state == TokenState.EXPIRING:
+        return badge("warning", _("expiring %(time)s") % {"time": when(expires)})
+    return badge("ok", _("valid until %(time)s") % {"time": when(expires)})
+
+
+def registration_badge(registered_at: datetime | None, last_error: str) -> SafeString:
+    """Registered, failing (never registered, an error recorded) or not yet."""
+    if registered_at is not None:
+        return badge("ok", _("registered"), when(registered_at))
+    if last_error:
+        return badge("error", _("failing"), short_error(last_error))
+    return badge("none", _("not yet"))

@@ -1,0 +1,155 @@
+"""The profiles list (tokens masked, state badges, actions) and the opt-in user inline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import upsolve_settings
+from ..models import UpsolveProfile
+from . import display
+from .actions import clear_tokens, refresh_tokens, reregister
+from .base import UpsolveModelAdmin
+from .filters import ProfileStateFilter, TenantFilter, TokenStateFilter
+from .users import user_search_fields
+
+if TYPE_CHECKING:
+    _StackedInline = admin.StackedInline[UpsolveProfile, Any]
+else:
+    _StackedInline = admin.StackedInline
+
+
+class ProfileColumns:
+    """Columns shared by the profiles list and the user inline. Needs ``admin_site``."""
+
+    admin_site: admin.AdminSite
+
+    @admin.display(description=_("tenant"), ordering="tenant__name")
+    def tenant_link(self, obj: UpsolveProfile) -> SafeString | str:
+        if obj.tenant is None:
+            return ""
+        url = reverse(
+            f"{self.admin_site.name}:django_upsolve_upsolvetenant_change", args=[obj.tenant.pk]
+        )
+        return format_html('<a href="{}">{}</a>', url, obj.tenant)
+
+    @admin.display(description=_("registered"), ordering="registered_at")
+    def registration(self, obj: UpsolveProfile) -> SafeString:
+        return display.registration_badge(obj.registered_at, obj.last_error)
+
+    @admin.display(description=_("token"), ordering="token_expires_at")
+    def token_state(self, obj: UpsolveProfile) -> SafeString:
+        return display.token_badge(obj, margin=upsolve_settings.REFRESH_MARGIN, now=timezone.now())
+
+    @admin.display(description=_("token (masked)"))
+    def masked_token(self, obj: UpsolveProfile) -> SafeString | str:
+        masked = display.mask_token(obj.token)
+        return format_html("<code>{}</code>", masked) if masked else ""
+
+    @admin.display(description=_("last error"))
+    def error(self, obj: UpsolveProfile) -> SafeString | str:
+        if not obj.last_error:
+            return ""
+        return format_html(
+            '<span title="{}">{}</span>', obj.last_error, display.short_error(obj.last_error)
+        )
+
+
+class UpsolveProfileAdmin(ProfileColumns, UpsolveModelAdmin):
+    list_display = (
+        "user",
+        "tenant_link",
+        "role_id",
+        "registration",
+        "token_state",
+        "masked_token",
+        "error",
+        "last_error_at",
+    )
+    list_select_related = ("user", "tenant")
+    list_filter = (ProfileStateFilter, TokenStateFilter, ("tenant", TenantFilter))
+    search_help_text = _("Search by the user's login name or e-mail address.")
+    actions = (refresh_tokens, reregister, clear_tokens)
+    fieldsets = (
+        (None, {"fields": ("user", "tenant", "upsolve_user_id", "role_id", "name", "properties")}),
+        (
+            _("Token"),
+            {"fields": ("token_state", "masked_token", "token_expires_at", "token_refreshed_at")},
+        ),
+        (_("Registration"), {"fields": ("registered_at", "last_error", "last_error_at")}),
+        (_("Record"), {"fields": ("created_at", "updated_at")}),
+    )
+    readonly_fields = (
+        "user",
+        "tenant",
+        "upsolve_user_id",
+        "role_id",
+        "name",
+        "properties",
+        "token_state",
+        "masked_token",
+        "token_expires_at",
+        "token_refreshed_at",
+        "registered_at",
+        "last_error",
+        "last_error_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        return user_search_fields(get_user_model())
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # One profile at a time (as when its user is deleted): no bulk "delete selected".
+        return obj is not None and super().has_delete_permission(request, obj)
+
+
+class UpsolveProfileInline(ProfileColumns, _StackedInline):
+    """A user's Upsolve profile, read-only, for the project's own ``UserAdmin``::
+
+        class UserAdmin(auth_admin.UserAdmin):
+            inlines = [*auth_admin.UserAdmin.inlines, UpsolveProfileInline]
+
+    or call :func:`django_upsolve.admin.add_profile_inline`. Shown only to
+    staff with the view permission on Upsolve profiles.
+    """
+
+    model = UpsolveProfile
+    fk_name = "user"
+    can_delete = False
+    extra = 0
+    max_num = 1
+    template = "admin/django_upsolve/edit_inline/profile.html"
+    fields = readonly_fields = (
+        "profile_link",
+        "tenant_link",
+        "registration",
+        "token_state",
+        "masked_token",
+        "error",
+        "last_error_at",
+    )
+
+    @admin.display(description=_("Upsolve profile"))
+    def profile_link(self, obj: UpsolveProfile) -> SafeString:
+        url = reverse(f"{self.admin_site.name}:django_upsolve_upsolveprofile_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.upsolve_user_id)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UpsolveProfile]:
+        return super().get_queryset(request).select_related("tenant")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

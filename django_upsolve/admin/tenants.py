@@ -1,0 +1,122 @@
+"""The tenants list: registration state and per-tenant user counts, from annotations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import upsolve_settings
+from ..models import UpsolveTenant
+from . import display
+from .base import UpsolveModelAdmin
+from .filters import TenantStateFilter
+
+#: Users listed on a tenant's page; the others are one click away in the profiles list.
+USERS_SHOWN = 20
+
+
+class UpsolveTenantAdmin(UpsolveModelAdmin):
+    """Tenants are never deleted here: a new registration would duplicate the Upsolve
+    organization, and the tenant's profiles protect it anyway."""
+
+    list_display = (
+        "name",
+        "external_id",
+        "upsolve_id",
+        "users",
+        "valid_tokens",
+        "registration",
+        "last_token_refresh",
+        "error",
+    )
+    list_filter = (TenantStateFilter,)
+    search_fields = ("name", "external_id")
+    search_help_text = _("Search by name or external id.")
+    fieldsets = (
+        (None, {"fields": ("name", "external_id", "upsolve_id", "properties")}),
+        (_("Registration"), {"fields": ("registered_at", "last_error", "last_error_at")}),
+        (_("Users"), {"fields": ("users", "valid_tokens", "last_token_refresh", "user_list")}),
+        (_("Record"), {"fields": ("created_at", "updated_at")}),
+    )
+    readonly_fields = (
+        "name",
+        "external_id",
+        "upsolve_id",
+        "properties",
+        "registered_at",
+        "last_error",
+        "last_error_at",
+        "users",
+        "valid_tokens",
+        "last_token_refresh",
+        "user_list",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UpsolveTenant]:
+        return UpsolveTenant.objects.with_user_counts()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _profiles_url(self, tenant: UpsolveTenant) -> str:
+        url = reverse(f"{self.admin_site.name}:django_upsolve_upsolveprofile_changelist")
+        return f"{url}?tenant__id__exact={tenant.pk}"
+
+    @admin.display(description=_("users"), ordering="user_count")
+    def users(self, obj: Any) -> SafeString:
+        return format_html('<a href="{}">{}</a>', self._profiles_url(obj), obj.user_count)
+
+    @admin.display(description=_("valid tokens"), ordering="valid_token_count")
+    def valid_tokens(self, obj: Any) -> int:
+        count: int = obj.valid_token_count
+        return count
+
+    @admin.display(description=_("last token refresh"), ordering="last_token_refresh")
+    def last_token_refresh(self, obj: Any) -> str:
+        refreshed = obj.last_token_refresh
+        return display.when(refreshed) if refreshed else ""
+
+    @admin.display(description=_("registered"), ordering="registered_at")
+    def registration(self, obj: UpsolveTenant) -> SafeString:
+        return display.registration_badge(obj.registered_at, obj.last_error)
+
+    @admin.display(description=_("last error"))
+    def error(self, obj: UpsolveTenant) -> SafeString | str:
+        if not obj.last_error:
+            return ""
+        return format_html(
+            '<span title="{}">{}</span>', obj.last_error, display.short_error(obj.last_error)
+        )
+
+    @admin.display(description=_("latest users"))
+    def user_list(self, obj: Any) -> SafeString:
+        """The tenant's latest users (bounded) and a link to all of them."""
+        now, margin = timezone.now(), upsolve_settings.REFRESH_MARGIN
+        site = self.admin_site.name
+        rows = [
+            {
+                "profile": profile,
+                "url": reverse(f"{site}:django_upsolve_upsolveprofile_change", args=[profile.pk]),
+                "registration": display.registration_badge(
+                    profile.registered_at, profile.last_error
+                ),
+                "token": display.token_badge(profile, margin=margin, now=now),
+                "error": display.short_error(profile.last_error),
+            }
+            for profile in obj.profiles.select_related("user").order_by("-pk")[:USERS_SHOWN]
+        ]
+        return render_to_string(
+            "admin/django_upsolve/tenant_users.html",
+            {"rows": rows, "total": obj.user_count, "all_url": self._profiles_url(obj)},
+        )
