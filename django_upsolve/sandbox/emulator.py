@@ -30,13 +30,14 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils.crypto import salted_hmac
 
 from ..conf import upsolve_settings
@@ -56,6 +57,12 @@ _DURATION = re.compile(r"([1-9][0-9]{0,9})([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _NIL = uuid.UUID(int=0)
 _JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+#: SQLite has one writer at a time and, with the shared-cache in-memory test
+#: database, fails instead of waiting for a lock: on SQLite the sandbox answers
+#: one request at a time. Other databases run requests concurrently and rely
+#: on their own row and index locks.
+_SQLITE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,11 @@ def _configured_project() -> uuid.UUID | None:
     if isinstance(value, str) and _UUID.fullmatch(value):
         return uuid.UUID(value)
     return None
+
+
+def _serialised() -> AbstractContextManager[object]:
+    alias = router.db_for_write(SandboxOrganization)
+    return _SQLITE_LOCK if connections[alias].vendor == "sqlite" else nullcontext()
 
 
 class _Reject(Exception):
@@ -284,9 +296,10 @@ class Emulator:
             if route is None:
                 raise _Reject(404, "Not found")
             self._authenticate(lowered)
-            return json_response(
-                200, {"status": "success", "data": route(self._parse(lowered, body))}
-            )
+            parsed = self._parse(lowered, body)
+            with _serialised():
+                data = route(parsed)
+            return json_response(200, {"status": "success", "data": data})
         except _Reject as reject:
             return reject.response
         except Exception:
