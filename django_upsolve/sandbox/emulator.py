@@ -112,9 +112,13 @@ def _configured_project() -> uuid.UUID | None:
     return None
 
 
+def _database() -> str:
+    """The database alias of the sandbox tables (a router may give them their own)."""
+    return router.db_for_write(SandboxOrganization)
+
+
 def _serialised() -> AbstractContextManager[object]:
-    alias = router.db_for_write(SandboxOrganization)
-    return _SQLITE_LOCK if connections[alias].vendor == "sqlite" else nullcontext()
+    return _SQLITE_LOCK if connections[_database()].vendor == "sqlite" else nullcontext()
 
 
 class _Reject(Exception):
@@ -356,7 +360,7 @@ class Emulator:
         body.check()
         self._project(project_id)
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=_database()):
                 org = SandboxOrganization.objects.create(
                     project_id=project_id, name=name, external_id=external_id, properties=properties
                 )

@@ -8,12 +8,15 @@ import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+import requests
 from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 
+from django_upsolve.client import UpsolveClient
 from django_upsolve.sandbox import views
 from django_upsolve.sandbox.emulator import Emulator
 from django_upsolve.sandbox.models import SandboxOrganization, SandboxUser
@@ -265,3 +268,22 @@ def test_share_pages_answer_only_get_and_head(client: Client, user: SandboxUser)
 )
 def test_format_duration(seconds: int, text: str) -> None:
     assert views.format_duration(seconds) == text
+
+
+def test_the_client_and_the_share_page_over_real_http(live_server: Any, settings: Any) -> None:
+    """The documented set-up: UPSOLVE's URLs point at the sandbox mounted in the site."""
+    base = f"{live_server.url}/sandbox"
+    settings.UPSOLVE = {**settings.UPSOLVE, "API_URL": f"{base}/api", "HUB_URL": base}
+    client = UpsolveClient.from_settings()
+    org = client.register_organization(name="Acme <Ltd>", external_id="acme")
+    user_id = str(uuid.uuid4())
+    client.register_user(
+        organization_id=org.organization_id, user_id=user_id, role_id=ROLE_ID, name="Grace"
+    )
+    token = client.user_token(user_id=user_id, expiration=600).token
+    query = urlencode({"jwt": token, "theme": "dark"})
+    page = requests.get(f"{base}/share/dashboard/dash-1?{query}", timeout=5)
+    assert page.status_code == 200
+    assert "Acme &lt;Ltd&gt;" in page.text
+    assert "Grace" in page.text
+    assert 'data-upsolve-theme="dark"' in page.text
