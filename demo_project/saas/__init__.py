@@ -1,0 +1,1 @@
+"""The demo SaaS itself: organizations, their members, and the pages they see."""

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class SaasConfig(AppConfig):
+    name = "demo_project.saas"
+    label = "saas"
+    verbose_name = "Demo SaaS"
+    default_auto_field = "django.db.models.BigAutoField"

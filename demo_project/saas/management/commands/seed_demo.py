@@ -1,0 +1,61 @@
+"""``manage.py seed_demo``: the demo's organizations and users (safe to run again)."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from demo_project.saas.models import Organization, Profile
+
+PASSWORD = "upsolve-demo"
+ORGANIZATIONS = {
+    "acme": ("Acme Corp", Organization.Plan.PRO),
+    "globex": ("Globex", Organization.Plan.FREE),
+}
+#: username, first name, last name, organization slug, job title
+MEMBERS = [
+    ("alice", "Alice", "Anders", "acme", "Head of Finance"),
+    ("bob", "Bob", "Baker", "acme", "Sales Analyst"),
+    ("carol", "Carol", "Chen", "globex", "Founder"),
+]
+ADMIN = "admin"
+
+
+class Command(BaseCommand):
+    help = "Create the demo organizations and users that are missing, then list the logins."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        users = get_user_model()
+        organizations = {
+            slug: Organization.objects.get_or_create(
+                slug=slug, defaults={"name": name, "plan": plan}
+            )[0]
+            for slug, (name, plan) in ORGANIZATIONS.items()
+        }
+        for username, first, last, slug, title in MEMBERS:
+            user, created = users.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@{slug}.test",
+                },
+            )
+            if created:
+                user.set_password(PASSWORD)
+                user.save(update_fields=["password"])
+            Profile.objects.get_or_create(
+                user=user, defaults={"organization": organizations[slug], "job_title": title}
+            )
+        if not users.objects.filter(username=ADMIN).exists():
+            users.objects.create_superuser(ADMIN, f"{ADMIN}@example.test", PASSWORD)
+        self.stdout.write(self._logins())
+
+    def _logins(self) -> str:
+        lines = [f"Demo logins (password for all: {PASSWORD}):"]
+        for username, _first, _last, slug, _title in MEMBERS:
+            lines.append(f"  {username:<6} {ORGANIZATIONS[slug][0]}")
+        lines.append(f"  {ADMIN:<6} site admin, no organization (sees the placeholder)")
+        return "\n".join(lines)

@@ -1,0 +1,35 @@
+"""The customers of the demo SaaS (organizations) and which one each user belongs to."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Organization(models.Model):
+    """A customer of the SaaS: one Upsolve tenant, whose data its members may see."""
+
+    class Plan(models.TextChoices):
+        FREE = "free", "Free"
+        PRO = "pro", "Pro"
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(unique=True)
+    plan = models.CharField(max_length=10, choices=Plan.choices, default=Plan.FREE)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Profile(models.Model):
+    """A user's membership of their organization."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="members")
+    job_title = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization}"

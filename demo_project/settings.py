@@ -1,0 +1,130 @@
+"""Settings of the demo SaaS, read from the environment (and an optional ``.env`` file).
+
+Without ``UPSOLVE_API_KEY`` the demo talks to the Upsolve sandbox mounted in
+this very site at ``<DEMO_BASE_URL>/sandbox/``; with ``UPSOLVE_API_KEY``,
+``UPSOLVE_PROJECT_ID`` and ``UPSOLVE_ROLE_ID`` (and optionally
+``UPSOLVE_API_URL``, ``UPSOLVE_HUB_URL``, ``UPSOLVE_APPLICATION_HUB_URL`` and
+``UPSOLVE_DASHBOARD_ID``) it talks to the real Upsolve.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+from django_upsolve.conf import DEFAULTS as UPSOLVE_DEFAULTS
+
+BASE_DIR = Path(__file__).resolve().parent
+env = environ.Env()
+if (BASE_DIR.parent / ".env").is_file():
+    environ.Env.read_env(BASE_DIR.parent / ".env")
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env("SECRET_KEY", default="demo-only-secret-key-do-not-use-in-production")
+
+#: Where the demo is served; the sandbox URLs below point back at it.
+DEMO_BASE_URL = env("DEMO_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+DEMO_HOST = urlsplit(DEMO_BASE_URL).hostname or "127.0.0.1"
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[DEMO_HOST, "127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_upsolve",
+    "demo_project.saas",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "demo_project.saas.middleware.canonical_host",
+    "demo_project.saas.middleware.content_security_policy",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "demo_project.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+STATIC_URL = "/static/"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django_upsolve": {"handlers": ["console"], "level": "INFO"}},
+}
+
+UPSOLVE_API_KEY = env("UPSOLVE_API_KEY", default="")
+#: True when the demo runs against its own sandbox rather than the real Upsolve.
+DEMO_SANDBOX = not UPSOLVE_API_KEY
+
+if DEMO_SANDBOX:
+    INSTALLED_APPS.append("django_upsolve.sandbox")
+    # The sandbox keeps its own database, as the real Upsolve keeps its own: a login that
+    # calls the sandbox over HTTP never waits on a SQLite lock its own request holds.
+    DATABASES["sandbox"] = env.db(
+        "DEMO_SANDBOX_DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'sandbox.sqlite3'}"
+    )
+    DATABASE_ROUTERS = ["demo_project.saas.routers.SandboxRouter"]
+    UPSOLVE = {
+        "API_KEY": "up_admin_demo_sandbox_key_0000000000",
+        "PROJECT_ID": "6a1f8f5e-3f0b-4b43-9a55-2c7b1c0de001",
+        "DEFAULT_ROLE_ID": "0c5d2d84-6a57-4cc5-8f2a-5e0b1c0de002",
+        "API_URL": f"{DEMO_BASE_URL}/sandbox/api",
+        "HUB_URL": f"{DEMO_BASE_URL}/sandbox",
+        "APPLICATION_HUB_URL": f"{DEMO_BASE_URL}/sandbox",
+    }
+else:
+    UPSOLVE = {
+        "API_KEY": UPSOLVE_API_KEY,
+        "PROJECT_ID": env("UPSOLVE_PROJECT_ID", default=""),
+        "DEFAULT_ROLE_ID": env("UPSOLVE_ROLE_ID", default=""),
+        "API_URL": env("UPSOLVE_API_URL", default=UPSOLVE_DEFAULTS["API_URL"]),
+        "HUB_URL": env("UPSOLVE_HUB_URL", default=UPSOLVE_DEFAULTS["HUB_URL"]),
+        "APPLICATION_HUB_URL": env(
+            "UPSOLVE_APPLICATION_HUB_URL", default=UPSOLVE_DEFAULTS["APPLICATION_HUB_URL"]
+        ),
+    }
+
+UPSOLVE |= {
+    "ADAPTER": "demo_project.saas.adapter.OrganizationAdapter",
+    "TOKEN_EXPIRATION": env.int("UPSOLVE_TOKEN_EXPIRATION", default=3600),
+    "REFRESH_MARGIN": env.int("UPSOLVE_REFRESH_MARGIN", default=300),
+}
+
+#: The dashboard the analytics page embeds (any id works in the sandbox).
+DEMO_DASHBOARD_ID = env("UPSOLVE_DASHBOARD_ID", default="revenue-overview")

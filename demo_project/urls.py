@@ -1,0 +1,20 @@
+"""URLs of the demo: its pages, the Upsolve token endpoint and, in sandbox mode, the sandbox."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from .saas import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("analytics/", views.analytics, name="analytics"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("upsolve/", include("django_upsolve.urls")),
+]
+
+if settings.DEMO_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("django_upsolve.sandbox.urls")))

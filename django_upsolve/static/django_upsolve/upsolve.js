@@ -1,0 +1,203 @@
+/*!
+ * django-upsolve: keeps the token of embedded Upsolve iframes fresh, without a page reload.
+ *
+ * No dependencies, no build step, no inline script: everything is read from data- attributes
+ * that the {% upsolve_dashboard %} / {% upsolve_application %} tags put on each iframe.
+ *
+ *   data-upsolve-token-url       the token endpoint (POST, answers {token, expires_at, now})
+ *   data-upsolve-expires         when the current token expires (seconds since the epoch)
+ *   data-upsolve-now             the server's clock when the page was rendered (same unit)
+ *   data-upsolve-refresh-margin  ask for a new token this many seconds before expiry
+ *   data-upsolve-csrf-header     the header that carries the CSRF token (X-CSRFTOKEN)
+ *   data-upsolve-csrf-cookie     the CSRF cookie to read (absent when it is HttpOnly or
+ *                                CSRF_USE_SESSIONS is on)
+ *   data-upsolve-csrf-token      the CSRF token to send when that cookie cannot be read
+ *
+ * Shortly before the token expires (and as soon as a tab that slept past that moment wakes
+ * up) the script fetches a new token and swaps the `jwt` parameter of every such iframe's
+ * src. Each swapped iframe fires a bubbling `upsolve:refresh` event (detail: {expiresAt});
+ * a failed attempt fires `upsolve:error` on the document (detail: {status}) and is retried
+ * with backoff, except after a 401 (signed out), which stops the script.
+ * `window.djangoUpsolve.refresh()` asks for a new token now. On a page without such an
+ * iframe the script does nothing.
+ */
+(function () {
+  "use strict";
+
+  var SELECTOR = "iframe[data-upsolve-token-url]";
+  var HEARTBEAT = 15; // seconds: the clock is read at least this often, so sleep cannot fool us
+  var MAX_BACKOFF = 60; // seconds between two failed attempts, at most
+  var MAX_SKEW = 30; // seconds: a larger gap to the server's clock is checked with the server
+
+  if (window.djangoUpsolve) {
+    return; // loaded twice
+  }
+
+  function frames() {
+    return Array.prototype.slice.call(document.querySelectorAll(SELECTOR));
+  }
+
+  function numberAttribute(element, name) {
+    var value = parseFloat(element.getAttribute(name));
+    return isFinite(value) ? value : NaN;
+  }
+
+  var first = frames()[0];
+  if (!first) {
+    window.djangoUpsolve = { refresh: function () {} };
+    return;
+  }
+
+  var tokenUrl = first.getAttribute("data-upsolve-token-url");
+  var margin = Math.max(numberAttribute(first, "data-upsolve-refresh-margin") || 0, 0);
+  var expires = numberAttribute(first, "data-upsolve-expires");
+  var renderedAt = numberAttribute(first, "data-upsolve-now");
+  var clientNow = Date.now() / 1000;
+  // Server clock minus ours. A large gap means a skewed clock or a page from the cache.
+  var offset = isFinite(renderedAt) ? renderedAt - clientNow : 0;
+  var failures = 0;
+  var nextAttempt = Math.abs(offset) > MAX_SKEW || !isFinite(expires) ? clientNow : planned();
+  var timer = null;
+  var busy = false;
+  var stopped = false;
+
+  function serverNow() {
+    return Date.now() / 1000 + offset;
+  }
+
+  // When to ask for the next token: `margin` before expiry, or halfway through what is left
+  // when the token arrived with less than that (so a margin longer than the lifetime
+  // cannot make the script ask in a loop).
+  function planned() {
+    var now = serverNow();
+    var at = expires - margin;
+    return at > now ? at : now + Math.max(expires - now, 0) / 2;
+  }
+
+  function backoff() {
+    failures += 1;
+    return Math.max(planned(), serverNow() + Math.min(Math.pow(2, failures), MAX_BACKOFF));
+  }
+
+  function schedule() {
+    window.clearTimeout(timer);
+    if (stopped) {
+      return;
+    }
+    var wait = Math.min(Math.max(nextAttempt - serverNow(), 0), HEARTBEAT);
+    timer = window.setTimeout(check, wait * 1000);
+  }
+
+  function check() {
+    if (stopped || busy) {
+      return;
+    }
+    if (serverNow() >= nextAttempt) {
+      refresh();
+    } else {
+      schedule();
+    }
+  }
+
+  function readCookie(name) {
+    var pairs = document.cookie ? document.cookie.split(";") : [];
+    for (var i = 0; i < pairs.length; i++) {
+      var pair = pairs[i].trim();
+      if (pair.slice(0, name.length + 1) === name + "=") {
+        return decodeURIComponent(pair.slice(name.length + 1));
+      }
+    }
+    return null;
+  }
+
+  function csrfToken() {
+    var cookie = first.getAttribute("data-upsolve-csrf-cookie");
+    return (cookie && readCookie(cookie)) || first.getAttribute("data-upsolve-csrf-token") || "";
+  }
+
+  function emit(target, name, detail) {
+    target.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: detail }));
+  }
+
+  function swap(token, expiresAt) {
+    expires = expiresAt;
+    frames().forEach(function (frame) {
+      var url = new URL(frame.src, document.baseURI);
+      url.searchParams.set("jwt", token);
+      frame.setAttribute("data-upsolve-expires", String(expiresAt));
+      frame.src = url.toString();
+      emit(frame, "upsolve:refresh", { expiresAt: expiresAt });
+    });
+  }
+
+  function fail(status) {
+    if (status === 401) {
+      stopped = true;
+    } else {
+      nextAttempt = backoff();
+    }
+    emit(document, "upsolve:error", { status: status });
+  }
+
+  function refresh() {
+    busy = true;
+    var headers = { Accept: "application/json" };
+    headers[first.getAttribute("data-upsolve-csrf-header") || "X-CSRFToken"] = csrfToken();
+    window
+      .fetch(tokenUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        cache: "no-store",
+        headers: headers,
+      })
+      .then(function (response) {
+        if (!response.ok) {
+          return fail(response.status);
+        }
+        return response.json().then(function (data) {
+          var token = data && data.token;
+          if (typeof token !== "string" || !token || !Number.isFinite(data.expires_at)) {
+            return fail(response.status);
+          }
+          if (Number.isFinite(data.now)) {
+            offset = data.now - Date.now() / 1000;
+          }
+          if (!(data.expires_at > expires)) {
+            // The server still finds the current token fresh: our clock was off.
+            nextAttempt = planned() > serverNow() + 1 ? planned() : backoff();
+            return;
+          }
+          failures = 0;
+          swap(token, data.expires_at);
+          nextAttempt = planned();
+        });
+      })
+      .catch(function () {
+        fail(null);
+      })
+      .then(function () {
+        busy = false;
+        schedule();
+      });
+  }
+
+  function onWake() {
+    if (!document.hidden) {
+      check();
+    }
+  }
+
+  document.addEventListener("visibilitychange", onWake);
+  window.addEventListener("focus", onWake);
+  window.addEventListener("pageshow", onWake);
+  window.addEventListener("online", onWake);
+
+  window.djangoUpsolve = {
+    refresh: function () {
+      stopped = false;
+      nextAttempt = serverNow();
+      check();
+    },
+  };
+  schedule();
+})();

@@ -1,0 +1,215 @@
+"""Template tags that embed Upsolve for the current user: ``{% load upsolve %}``.
+
+``{% upsolve_dashboard dashboard_id theme="light" width="100%" height="800" title="…" %}``
+    An ``<iframe>`` on ``<HUB_URL>/share/dashboard/<id>?jwt=<token>&theme=<theme>``.
+``{% upsolve_application application_id … %}``
+    The same on ``<APPLICATION_HUB_URL>/share/application/<id>``.
+``{% upsolve_token %}`` / ``{% upsolve_token as token %}``
+    The bare token (empty when there is none), for custom front ends.
+
+The iframe tags accept the iframe attributes ``width``, ``height``, ``title``,
+``loading``, ``referrerpolicy``, ``class`` and ``id``; ``theme`` (``light`` or
+``dark``) and every other keyword (e.g. ``dbAuthToken=…``) become query
+parameters. A stale token is refreshed first; a fresh one costs no HTTP call.
+Anonymous users, and users for whom no token can be had, get the
+``django_upsolve/placeholder.html`` template instead: these tags never raise.
+The first iframe of a page also loads ``django_upsolve/upsolve.js``, which
+swaps the token shortly before it expires (see that file for its data- attributes).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest
+from django.middleware.csrf import get_token as get_csrf_token
+from django.shortcuts import resolve_url
+from django.template import Context, Engine
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import upsolve_settings
+from ..embed import EmbedToken, Kind, current_token, share_url
+
+logger = logging.getLogger("django_upsolve.embed")
+register = template.Library()
+
+IFRAME_TEMPLATE = "django_upsolve/iframe.html"
+PLACEHOLDER_TEMPLATE = "django_upsolve/placeholder.html"
+THEMES = ("light", "dark")
+#: Keywords that set attributes of the ``<iframe>``; all others are query parameters.
+IFRAME_ATTRIBUTES = ("width", "height", "title", "loading", "referrerpolicy", "class", "id")
+TITLES = {"dashboard": _("Analytics dashboard"), "application": _("Analytics workspace")}
+#: Set on the request once a page has loaded the refresh script.
+SCRIPT_FLAG = "_django_upsolve_script_included"
+
+
+@register.simple_tag(takes_context=True)
+def upsolve_dashboard(context: Context, dashboard_id: Any, **options: Any) -> SafeString:
+    """Dashboard ``dashboard_id`` in an iframe for the current user, or the placeholder."""
+    return _embed(context, "dashboard", dashboard_id, options)
+
+
+@register.simple_tag(takes_context=True)
+def upsolve_application(context: Context, application_id: Any, **options: Any) -> SafeString:
+    """Application space ``application_id`` in an iframe for the current user, or a placeholder."""
+    return _embed(context, "application", application_id, options)
+
+
+@register.simple_tag(takes_context=True)
+def upsolve_token(context: Context) -> str:
+    """The current user's token, refreshed if stale; ``""`` for anonymous users or on failure."""
+    request = _request(context)
+    embed = current_token(request.user) if request is not None else None
+    return embed.token if embed is not None else ""
+
+
+def _request(context: Context) -> HttpRequest | None:
+    request = context.get("request")
+    if isinstance(request, HttpRequest) and hasattr(request, "user"):
+        return request
+    logger.warning(
+        "The Upsolve tags need the request and its user in the template context: add "
+        "'django.template.context_processors.request' and AuthenticationMiddleware."
+    )
+    return None
+
+
+def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]) -> SafeString:
+    try:
+        attributes, params = _split_options(kind, options)
+        request = _request(context)
+        if request is None or not request.user.is_authenticated:
+            return _placeholder(context, request, kind, attributes, "anonymous")
+        embed = current_token(request.user)
+        if embed is None:
+            return _placeholder(context, request, kind, attributes, "unavailable")
+        refresh = _refresh_attributes(request, embed)
+        include_script = bool(refresh) and not getattr(request, SCRIPT_FLAG, False)
+        html = _render(
+            context,
+            IFRAME_TEMPLATE,
+            {
+                "kind": kind,
+                "src": share_url(kind, object_id, embed.token, params),
+                "attributes": attributes,
+                "refresh_attributes": refresh,
+                "include_script": include_script,
+                "csp_nonce": context.get("csp_nonce"),
+            },
+        )
+        if include_script:
+            setattr(request, SCRIPT_FLAG, True)
+        return html
+    except Exception:
+        logger.exception("Could not render the Upsolve %s embed.", kind)
+        try:
+            return _placeholder(context, None, kind, {"title": str(TITLES[kind])}, "unavailable")
+        except Exception:
+            logger.exception("Could not render %s.", PLACEHOLDER_TEMPLATE)
+            return SafeString("")
+
+
+def _split_options(
+    kind: Kind, options: dict[str, Any]
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Split tag keywords into iframe attributes and share-URL query parameters."""
+    attributes: dict[str, str] = {
+        "title": str(TITLES[kind]),
+        "width": "100%",
+        "height": "800",
+        "loading": "lazy",
+        "referrerpolicy": "strict-origin",
+    }
+    theme = options.pop("theme", None) or THEMES[0]
+    if theme not in THEMES:
+        logger.warning("Unknown Upsolve theme %r; using %r.", theme, THEMES[0])
+        theme = THEMES[0]
+    params = [("theme", _text(theme))]
+    for name, value in options.items():
+        if value is None or value == "":  # an unset variable leaves its option out
+            continue
+        if name in IFRAME_ATTRIBUTES:
+            attributes[name] = _text(value)
+        elif name == "jwt":
+            logger.warning("The Upsolve tags set the 'jwt' parameter themselves; ignoring it.")
+        else:
+            params.append((name, _text(value)))
+    return attributes, params
+
+
+def _text(value: Any) -> str:
+    """``value`` as plain text, so that even a template literal (a ``SafeString``) is escaped."""
+    return str.__str__(str(value))
+
+
+def _refresh_attributes(request: HttpRequest, embed: EmbedToken) -> list[tuple[str, str]]:
+    """The data- attributes that configure ``upsolve.js``; empty without a token endpoint."""
+    try:
+        token_url = reverse("django_upsolve:token")
+    except NoReverseMatch:
+        logger.warning(
+            "No token endpoint, so Upsolve embeds will not refresh in the browser: add "
+            'path("upsolve/", include("django_upsolve.urls")) to your URLconf.'
+        )
+        return []
+    attributes = [
+        ("data-upsolve-token-url", token_url),
+        ("data-upsolve-expires", str(embed.expires_epoch)),
+        ("data-upsolve-now", str(int(timezone.now().timestamp()))),
+        ("data-upsolve-refresh-margin", str(upsolve_settings.REFRESH_MARGIN)),
+        ("data-upsolve-csrf-header", _csrf_header_name()),
+        ("data-upsolve-csrf-token", get_csrf_token(request)),
+    ]
+    if not (settings.CSRF_COOKIE_HTTPONLY or settings.CSRF_USE_SESSIONS):
+        attributes.append(("data-upsolve-csrf-cookie", settings.CSRF_COOKIE_NAME))
+    return attributes
+
+
+def _csrf_header_name() -> str:
+    """``CSRF_HEADER_NAME`` as a browser sends it: ``HTTP_X_CSRFTOKEN`` → ``X-CSRFTOKEN``."""
+    name = settings.CSRF_HEADER_NAME.removeprefix("HTTP_")
+    return name.replace("_", "-")
+
+
+def _placeholder(
+    context: Context,
+    request: HttpRequest | None,
+    kind: Kind,
+    attributes: dict[str, str],
+    reason: str,
+) -> SafeString:
+    return _render(
+        context,
+        PLACEHOLDER_TEMPLATE,
+        {
+            "kind": kind,
+            "reason": reason,
+            "title": attributes["title"],
+            "css_class": attributes.get("class", ""),
+            "element_id": attributes.get("id", ""),
+            "login_url": _login_url(request) if reason == "anonymous" else "",
+        },
+    )
+
+
+def _login_url(request: HttpRequest | None) -> str:
+    try:
+        url = resolve_url(settings.LOGIN_URL)
+    except NoReverseMatch:
+        return ""
+    if request is None:
+        return url
+    return f"{url}?{urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})}"
+
+
+def _render(context: Context, name: str, values: dict[str, Any]) -> SafeString:
+    engine = context.template.engine if context.template is not None else Engine.get_default()
+    return engine.get_template(name).render(context.new(values))

@@ -1,0 +1,45 @@
+"""The token endpoint the browser calls to refresh an embedded iframe.
+
+``POST`` (with the CSRF token) as a logged-in user answers::
+
+    {"token": "<jwt>", "expires_at": <epoch seconds>, "now": <epoch seconds>}
+
+``now`` is the server's clock, so a client can correct its own. Anonymous
+users get ``401 {"error": "authentication_required"}``; when no token can be
+had, ``503 {"error": "token_unavailable"}`` with ``Retry-After``. No answer
+is ever cached, and a user only ever receives their own token.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+
+from .embed import current_token
+
+#: Seconds the browser is asked to wait after a 503.
+RETRY_AFTER = 30
+
+
+@never_cache
+@require_POST
+@csrf_protect
+def token(request: HttpRequest) -> JsonResponse:
+    """The current user's token and its expiry, refreshed first when it is stale."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "authentication_required"}, status=401)
+    embed = current_token(request.user)
+    if embed is None:
+        response = JsonResponse({"error": "token_unavailable"}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
+    return JsonResponse(
+        {
+            "token": embed.token,
+            "expires_at": embed.expires_epoch,
+            "now": int(timezone.now().timestamp()),
+        }
+    )

@@ -1,0 +1,320 @@
+"""The ``upsolve`` template tags: URLs, escaping, placeholders, HTTP calls, the script."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+import responses
+from django.contrib.auth.models import AnonymousUser
+from django.test import override_settings
+from django.utils import timezone
+
+from django_upsolve.conf import upsolve_settings
+from django_upsolve.models import UpsolveProfile
+from django_upsolve.services import sync_on_login
+
+from .helpers import elements, make_request, only_iframe, query, render
+
+HUB = "https://hub.upsolve.ai"
+SCRIPT = "/static/django_upsolve/upsolve.js"
+EMBED_URLS = pytest.mark.urls("tests.embed.urls")
+
+
+def token_of(user) -> str:
+    return UpsolveProfile.objects.get(user=user).token
+
+
+# iframe and URL -----------------------------------------------------------------------
+
+
+def test_dashboard_with_a_fresh_token_makes_no_http_call(make_user, http):
+    user = make_user()
+    html = render('{% upsolve_dashboard "sales-42" %}', make_request(user))
+    iframe = only_iframe(html)
+    assert iframe["src"] == f"{HUB}/share/dashboard/sales-42?jwt={token_of(user)}&theme=light"
+    assert len(http.calls) == 0
+
+
+def test_defaults_and_attributes(make_user, http):
+    html = render('{% upsolve_dashboard "d" %}', make_request(make_user()))
+    iframe = only_iframe(html)
+    assert iframe["title"] == "Analytics dashboard"
+    assert iframe["width"] == "100%"
+    assert iframe["height"] == "800"
+    assert iframe["loading"] == "lazy"
+    assert iframe["referrerpolicy"] == "strict-origin"
+    assert iframe["data-upsolve-embed"] == "dashboard"
+
+
+def test_options_set_attributes_and_query_parameters(make_user, http):
+    user = make_user()
+    html = render(
+        '{% upsolve_dashboard 7 theme="dark" width="640" height=480 title="Sales" loading="eager"'
+        ' referrerpolicy="no-referrer" class="wide" id="sales" dbAuthToken=db_token %}',
+        make_request(user),
+        db_token="per-user-secret",
+    )
+    iframe = only_iframe(html)
+    assert (iframe["width"], iframe["height"], iframe["title"]) == ("640", "480", "Sales")
+    assert (iframe["loading"], iframe["referrerpolicy"]) == ("eager", "no-referrer")
+    assert (iframe["class"], iframe["id"]) == ("wide", "sales")
+    assert urlsplit(iframe["src"]).path == "/share/dashboard/7"
+    assert query(iframe["src"]) == [
+        ("jwt", token_of(user)),
+        ("theme", "dark"),
+        ("dbAuthToken", "per-user-secret"),
+    ]
+
+
+def test_application_uses_the_application_hub(make_user, http):
+    user = make_user()
+    with override_settings(
+        UPSOLVE={**upsolve_settings.raw, "APPLICATION_HUB_URL": "https://ai.example.test/"}
+    ):
+        html = render("{% upsolve_application app_id %}", make_request(user), app_id="space-1")
+    iframe = only_iframe(html)
+    assert iframe["src"] == (
+        f"https://ai.example.test/share/application/space-1?jwt={token_of(user)}&theme=light"
+    )
+    assert iframe["title"] == "Analytics workspace"
+    assert iframe["data-upsolve-embed"] == "application"
+
+
+def test_template_literals_are_escaped_too(make_user, http):
+    html = render(
+        """{% upsolve_dashboard 'd' title='Say "<b>hi</b>"' %}""", make_request(make_user())
+    )
+    assert only_iframe(html)["title"] == 'Say "<b>hi</b>"'
+    assert "<b>" not in html
+
+
+def test_everything_is_escaped(make_user, http):
+    user = make_user()
+    nasty = "\"><script>alert('x')</script>&amp;"
+    html = render(
+        "{% upsolve_dashboard nasty title=nasty class=nasty extra=nasty %}",
+        make_request(user),
+        nasty=nasty,
+    )
+    assert "<script>alert" not in html
+    iframe = only_iframe(html)
+    assert iframe["title"] == nasty
+    assert iframe["class"] == nasty
+    src = iframe["src"]
+    assert urlsplit(src).path == (
+        "/share/dashboard/%22%3E%3Cscript%3Ealert%28%27x%27%29%3C%2Fscript%3E%26amp%3B"
+    )
+    assert query(src) == [("jwt", token_of(user)), ("theme", "light"), ("extra", nasty)]
+
+
+def test_a_slash_in_the_id_stays_in_one_path_segment(make_user, http):
+    html = render('{% upsolve_dashboard "../../admin" %}', make_request(make_user()))
+    assert urlsplit(only_iframe(html)["src"]).path == "/share/dashboard/..%2F..%2Fadmin"
+
+
+def test_unknown_theme_falls_back_to_light(make_user, http, caplog):
+    html = render('{% upsolve_dashboard "d" theme="neon" %}', make_request(make_user()))
+    assert ("theme", "light") in query(only_iframe(html)["src"])
+    assert "Unknown Upsolve theme 'neon'" in caplog.text
+
+
+def test_a_jwt_option_cannot_replace_the_token(make_user, http, caplog):
+    user = make_user()
+    html = render('{% upsolve_dashboard "d" jwt="forged" %}', make_request(user))
+    assert [value for name, value in query(only_iframe(html)["src"]) if name == "jwt"] == [
+        token_of(user)
+    ]
+    assert "ignoring it" in caplog.text
+
+
+def test_unset_options_are_left_out(make_user, http):
+    html = render(
+        '{% upsolve_dashboard "d" dbAuthToken=missing title=none %}',
+        make_request(make_user()),
+        none=None,
+    )
+    assert only_iframe(html)["title"] == "Analytics dashboard"
+    assert [name for name, _ in query(only_iframe(html)["src"])] == ["jwt", "theme"]
+
+
+# Refresh ------------------------------------------------------------------------------
+
+
+def test_a_stale_token_is_refreshed_exactly_once(db, upsolve_sandbox, django_user_model):
+    user = django_user_model.objects.create_user("ada")
+    sync_on_login(user)
+    stale_until = timezone.now() + timedelta(seconds=10)
+    UpsolveProfile.objects.filter(user=user).update(token_expires_at=stale_until)
+    before = upsolve_sandbox.count("user-token")
+    request = make_request(user)
+    html = render('{% upsolve_dashboard "a" %}{% upsolve_dashboard "b" %}', request)
+    assert upsolve_sandbox.count("user-token") == before + 1
+    assert [c.path for c in upsolve_sandbox.calls].count("register-user") == 1
+    profile = UpsolveProfile.objects.get(user=user)
+    assert profile.token_expires_at > stale_until + timedelta(seconds=3000)
+    new = profile.token
+    assert [query(iframe["src"])[0] for iframe in elements(html, "iframe")] == [("jwt", new)] * 2
+
+
+def test_an_expired_token_is_never_rendered_when_upsolve_is_down(make_user, http, caplog):
+    user = make_user(lifetime=3600)
+    UpsolveProfile.objects.filter(user=user).update(token_expires_at=timezone.now())
+    http.add(responses.POST, f"{upsolve_settings.API_URL}/user-token", status=503, body="down")
+    html = render('{% upsolve_dashboard "d" %}', make_request(user))
+    assert elements(html, "iframe") == []
+    assert token_of(user) not in html
+    (placeholder,) = elements(html, "div")
+    assert placeholder["data-upsolve-placeholder"] == "unavailable"
+
+
+# Placeholder --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_anonymous_users_get_an_accessible_placeholder(http):
+    html = render('{% upsolve_dashboard "d" title="Sales" %}', make_request(AnonymousUser()))
+    assert elements(html, "iframe") == []
+    assert elements(html, "script") == []
+    (placeholder,) = elements(html, "div")
+    assert placeholder["role"] == "status"
+    assert placeholder["data-upsolve-placeholder"] == "anonymous"
+    assert "Sales" in html
+    (link,) = elements(html, "a")
+    assert link["href"] == "/accounts/login/?next=%2Freports%2F%3Fpage%3D2"
+    assert len(http.calls) == 0
+
+
+def test_users_without_a_token_get_the_placeholder(make_user, http):
+    http.add(responses.POST, f"{upsolve_settings.API_URL}/register-organization", status=401)
+    html = render(
+        '{% upsolve_dashboard "d" class="wide" %}', make_request(make_user(lifetime=None))
+    )
+    assert elements(html, "iframe") == []
+    (placeholder,) = elements(html, "div")
+    assert placeholder["data-upsolve-placeholder"] == "unavailable"
+    assert placeholder["class"] == "upsolve-placeholder wide"
+    assert "cannot be shown right now" in html
+
+
+def test_an_exception_anywhere_becomes_the_placeholder(make_user, http, caplog):
+    user = make_user(lifetime=None)
+    broken = {**upsolve_settings.raw, "ADAPTER": "tests.adapters.BrokenAdapter"}
+    with override_settings(UPSOLVE=broken), caplog.at_level(logging.ERROR):
+        html = render('{% upsolve_dashboard "d" %}', make_request(user))
+    assert elements(html, "div")[0]["data-upsolve-placeholder"] == "unavailable"
+    assert "Could not get an Upsolve token" in caplog.text
+
+
+def test_an_unrenderable_placeholder_renders_nothing(make_user, caplog):
+    loaders = [("django.template.loaders.locmem.Loader", {})]
+    templates = [{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                  "OPTIONS": {"loaders": loaders}}]  # fmt: skip
+    with override_settings(TEMPLATES=templates):
+        html = render('{% upsolve_dashboard "d" %}', make_request(AnonymousUser()))
+    assert html == ""
+    assert "django_upsolve/placeholder.html" in caplog.text
+
+
+def test_the_placeholder_template_can_be_overridden(make_user):
+    loaders = [
+        (
+            "django.template.loaders.locmem.Loader",
+            {"django_upsolve/placeholder.html": "<p>{{ reason }}: {{ title }} ({{ kind }})</p>"},
+        ),
+        "django.template.loaders.app_directories.Loader",
+    ]
+    templates = [{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                  "OPTIONS": {"loaders": loaders}}]  # fmt: skip
+    with override_settings(TEMPLATES=templates):
+        html = render('{% upsolve_dashboard "d" title="<b>" %}', make_request(AnonymousUser()))
+    assert html == "<p>anonymous: &lt;b&gt; (dashboard)</p>"
+
+
+def test_without_the_request_in_the_context_the_tag_shows_the_placeholder(caplog):
+    html = render('{% upsolve_dashboard "d" %}', None)
+    assert elements(html, "div")[0]["data-upsolve-placeholder"] == "anonymous"
+    assert "context_processors.request" in caplog.text
+
+
+def test_a_stored_token_that_is_not_a_jwt_is_never_rendered(make_user, http):
+    user = make_user()
+    UpsolveProfile.objects.filter(user=user).update(token='a.b.c"><script>')
+    html = render('{% upsolve_dashboard "d" %}', make_request(user))
+    assert "<script>" not in html
+    assert elements(html, "iframe") == []
+
+
+# Browser refresh configuration --------------------------------------------------------
+
+
+@EMBED_URLS
+def test_refresh_attributes_and_the_script(make_user, http):
+    user = make_user(lifetime=3600)
+    profile = UpsolveProfile.objects.get(user=user)
+    html = render('{% upsolve_dashboard "d" %}', make_request(user))
+    iframe = only_iframe(html)
+    assert iframe["data-upsolve-token-url"] == "/upsolve/token/"
+    assert iframe["data-upsolve-expires"] == str(int(profile.token_expires_at.timestamp()))
+    assert abs(int(iframe["data-upsolve-now"]) - time.time()) < 5
+    assert iframe["data-upsolve-refresh-margin"] == str(upsolve_settings.REFRESH_MARGIN)
+    assert iframe["data-upsolve-csrf-header"] == "X-CSRFTOKEN"
+    assert iframe["data-upsolve-csrf-cookie"] == "csrftoken"
+    assert len(iframe["data-upsolve-csrf-token"]) == 64
+    (script,) = elements(html, "script")
+    assert script == {"src": SCRIPT, "defer": None}
+
+
+@EMBED_URLS
+def test_the_script_is_included_once_per_request(make_user, http):
+    request = make_request(make_user())
+    first = render(
+        '{% upsolve_dashboard "a" %}{% upsolve_application "b" %}{% upsolve_dashboard "c" %}',
+        request,
+    )
+    second = render('{% upsolve_dashboard "d" %}', request)
+    assert len(elements(first, "iframe")) == 3
+    assert len(elements(first, "script")) == 1
+    assert elements(second, "script") == []
+
+
+@EMBED_URLS
+def test_the_script_carries_the_csp_nonce(make_user, http):
+    html = render('{% upsolve_dashboard "d" %}', make_request(make_user()), csp_nonce="n0nce")
+    assert elements(html, "script")[0]["nonce"] == "n0nce"
+
+
+@EMBED_URLS
+@override_settings(CSRF_COOKIE_HTTPONLY=True, CSRF_HEADER_NAME="HTTP_X_MY_CSRF")
+def test_an_httponly_csrf_cookie_is_not_named(make_user, http):
+    iframe = only_iframe(render('{% upsolve_dashboard "d" %}', make_request(make_user())))
+    assert "data-upsolve-csrf-cookie" not in iframe
+    assert len(iframe["data-upsolve-csrf-token"]) == 64
+    assert iframe["data-upsolve-csrf-header"] == "X-MY-CSRF"
+
+
+def test_without_the_token_endpoint_there_is_no_refresh(make_user, http, caplog):
+    html = render('{% upsolve_dashboard "d" %}', make_request(make_user()))
+    assert not [name for name in only_iframe(html) if name.startswith("data-upsolve-") and
+                name != "data-upsolve-embed"]  # fmt: skip
+    assert elements(html, "script") == []
+    assert 'include("django_upsolve.urls")' in caplog.text
+
+
+# upsolve_token ------------------------------------------------------------------------
+
+
+def test_upsolve_token_as_variable(make_user, http):
+    user = make_user()
+    html = render("{% upsolve_token as token %}[{{ token }}]", make_request(user))
+    assert html == f"[{token_of(user)}]"
+    assert len(http.calls) == 0
+
+
+@pytest.mark.django_db
+def test_upsolve_token_is_empty_for_anonymous_users(http):
+    assert render("[{% upsolve_token %}]", make_request(AnonymousUser())) == "[]"
+    assert render("[{% upsolve_token %}]", None) == "[]"
