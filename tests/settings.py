@@ -1,8 +1,17 @@
-"""Django settings for the test suite."""
+"""Django settings for the test suite.
 
+``DATABASE_URL`` picks the database of the whole suite (default: SQLite, tested in a file);
+``TEST_POSTGRES_URL`` and ``REDIS_URL`` point the race and breaker tests at their servers.
+"""
+
+import os
+import tempfile
 from pathlib import Path
 
+import environ
+
 BASE_DIR = Path(__file__).resolve().parent
+env = environ.Env()
 
 SECRET_KEY = "django-upsolve-tests-not-secret"
 DEBUG = False
@@ -46,7 +55,43 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+def _test_database(url: str, name: str) -> dict:
+    """The database at ``url``, its test copy named after this process (runs never share one).
+
+    A SQLite test database is a file, not memory: tests with real threads need SQLite's
+    file locking (an in-memory database fails them with "database table is locked").
+    """
+    config = env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA synchronous=OFF"}
+        path = os.path.join(tempfile.gettempdir(), f"test_django_upsolve_{name}_{os.getpid()}")
+        config["TEST"] = {"NAME": path + ".sqlite3"}
+    else:
+        config["TEST"] = {"NAME": f"test_django_upsolve_{name}_{os.getpid()}"}
+    return config
+
+
+DATABASES = {
+    "default": _test_database(env("DATABASE_URL", default="sqlite://:memory:"), "default"),
+    # The race tests (tests/reliability/test_races.py) also run here whatever DATABASE_URL
+    # says, through tests.reliability.routing.PinnedRouter: PostgreSQL has real row locks.
+    "postgres": _test_database(
+        env("TEST_POSTGRES_URL", default="postgres://postgres@127.0.0.1:5432/test"), "races"
+    ),
+}
+DATABASE_ROUTERS = ["tests.reliability.routing.PinnedRouter"]
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # UPSOLVE["CACHE_ALIAS"] = "redis" keeps the breaker and locks in Redis (tests/reliability).
+    "redis": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("REDIS_URL", default="redis://127.0.0.1:6379/15"),
+        # Per run, so concurrent runs never share state; a subprocess can be handed the prefix.
+        "KEY_PREFIX": env("UPSOLVE_TEST_CACHE_PREFIX", default=f"django-upsolve-{os.getpid()}"),
+    },
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True
