@@ -58,10 +58,11 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _NIL = uuid.UUID(int=0)
 _JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
-#: SQLite has one writer at a time and, with the shared-cache in-memory test
-#: database, fails instead of waiting for a lock: on SQLite the sandbox answers
-#: one request at a time. Other databases run requests concurrently and rely
-#: on their own row and index locks.
+#: SQLite has one writer at a time, and two transactions that both read before
+#: writing (``update_or_create``) fail at once with "database is locked" rather
+#: than wait; a shared-cache in-memory database never waits at all. So on SQLite
+#: the sandbox answers one request at a time; other databases run requests
+#: concurrently and rely on their own row and index locks.
 _SQLITE_LOCK = threading.Lock()
 
 
