@@ -19,6 +19,10 @@ logger = logging.getLogger("django_upsolve.tokens")
 
 #: Longest token we accept; real ones are well under 2 KiB.
 MAX_TOKEN_LENGTH = 8192
+#: How far our clock may run ahead of Upsolve's before a token's ``exp`` counts as past.
+MAX_CLOCK_SKEW = 300
+#: Claims beyond this (year 5138) are not times; it also keeps ``float()`` from overflowing.
+MAX_TIMESTAMP = 10**11
 
 _JWT_SHAPE = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
 
@@ -51,7 +55,7 @@ def is_jwt_shaped(token: object) -> bool:
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if not math.isfinite(value) or value <= 0:
+    if not (isinstance(value, int) or math.isfinite(value)) or not 0 < value < MAX_TIMESTAMP:
         return None
     return float(value)
 
@@ -73,9 +77,10 @@ def expiry_of(token: str, *, requested: int, received_at: datetime) -> datetime:
     """When ``token`` expires by our clock, never later than the lifetime we asked for.
 
     The lifetime ``exp - iat`` is counted from ``received_at``, so clock skew
-    between Upsolve and us does not matter. Without readable claims the
-    requested lifetime is used (and a warning logged). Raises ``TokenRejected``
-    when the token is not a JWT or is already expired.
+    between Upsolve and us does not matter; it is only cut short when ``exp`` is
+    near or past by our clock even allowing for ``MAX_CLOCK_SKEW``. Without
+    readable claims the requested lifetime is used (and a warning logged).
+    Raises ``TokenRejected`` when the token is not a JWT or is already expired.
     """
     claims = read_claims(token)
     now = received_at.timestamp()
@@ -87,9 +92,10 @@ def expiry_of(token: str, *, requested: int, received_at: datetime) -> datetime:
         lifetime = claims.expires_at - claims.issued_at
         if lifetime <= 0:
             raise TokenExpired("The token expires before it was issued.")
+        lifetime = min(lifetime, claims.expires_at + MAX_CLOCK_SKEW - now)
     else:
         lifetime = claims.expires_at - now
-    if claims.expires_at <= now or lifetime <= 0:
+    if lifetime <= 0:
         raise TokenExpired("The token has already expired.")
     if lifetime > requested:
         logger.warning("Upsolve token lives longer than requested; capping its expiry.")

@@ -1,0 +1,168 @@
+"""Fixtures of the reliability suite: a loopback fault server, real logins, a secret guard."""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import caches
+from django.test import Client, override_settings
+
+from django_upsolve import breaker
+from django_upsolve.conf import upsolve_settings
+from django_upsolve.models import UpsolveProfile, UpsolveTenant
+from tests.reliability.faultserver import FaultServer
+
+API_KEY = settings.UPSOLVE["API_KEY"]
+#: A compact JWT as Upsolve issues them (the header is a JSON object: ``eyJ``...).
+JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
+PASSWORD = "correct horse"
+
+
+def upsolve(**changes: Any) -> override_settings:
+    """``override_settings`` for some ``UPSOLVE`` keys, keeping the others."""
+    return override_settings(UPSOLVE={**upsolve_settings.raw, **changes})
+
+
+class LogCapture(logging.Handler):
+    """Every record of every logger, formatted with its traceback, as the operator sees it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.records: list[logging.LogRecord] = []
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.lines.append(self.format(record))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def messages(self, logger: str = "", level: int = logging.NOTSET) -> list[str]:
+        """Messages of ``logger`` (and its children) at ``level`` or above."""
+        return [
+            r.getMessage()
+            for r in self.records
+            if r.levelno >= level and (r.name == logger or r.name.startswith(logger))
+        ]
+
+
+def assert_secret_free(text: str, *secrets: str) -> None:
+    """Neither the API key, nor a JWT, nor any of ``secrets`` appears in ``text``."""
+    assert API_KEY not in text
+    assert API_KEY.removeprefix("up_admin_") not in text
+    assert not JWT.search(text), "a full token leaked"
+    for secret in secrets:
+        assert secret not in text
+
+
+@pytest.fixture(autouse=True)
+def logs() -> Iterator[LogCapture]:
+    """All log output at DEBUG (every logger, urllib3 included); it must stay secret-free."""
+    capture = LogCapture()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield capture
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
+    assert_secret_free(capture.text)
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis() -> Iterator[None]:
+    """Breaker and lock keys left in Redis by a test (only this run's prefix) are removed."""
+    yield
+    redis = caches["redis"]
+    for name in list(_redis_keys()):
+        redis.delete(name)
+
+
+def _redis_keys() -> Iterator[str]:
+    client = caches["redis"]._cache.get_client()  # type: ignore[attr-defined]
+    prefix = settings.CACHES["redis"]["KEY_PREFIX"]
+    for raw in client.scan_iter(match=f"{prefix}:*"):
+        yield raw.decode().split(":", 2)[2]
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    """A loopback fault server, and ``UPSOLVE["API_URL"]`` pointing at it."""
+    with FaultServer(api_key=API_KEY) as fault_server, upsolve(API_URL=fault_server.api_url):
+        yield fault_server
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 (no client trusts it)."""
+    folder: Path = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+def make_user(username: str, email: str = "") -> Any:
+    return get_user_model().objects.create_user(username, email=email, password=PASSWORD)
+
+
+def log_in(client: Client, username: str) -> None:
+    """Log in through the real login view; whatever Upsolve does, it is the usual redirect."""
+    response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
+    assert response.status_code == 302, "a login must never fail because of Upsolve"
+    assert response["Location"] == settings.LOGIN_REDIRECT_URL
+    assert client.session.get("_auth_user_id")
+
+
+def assert_rows_whole() -> None:
+    """No half-written rows: each tenant and profile is either registered or not, completely."""
+    for tenant in UpsolveTenant.objects.all():
+        assert (tenant.upsolve_id is None) == (tenant.registered_at is None)
+        assert bool(tenant.last_error) == (tenant.last_error_at is not None)
+    for profile in UpsolveProfile.objects.all():
+        if profile.registered_at is not None:
+            assert profile.tenant_id is not None and profile.role_id is not None
+            assert profile.tenant.is_registered
+        if profile.token:
+            assert profile.registered_at is not None
+            assert profile.token_expires_at is not None and profile.token_refreshed_at is not None
+        else:
+            assert profile.token_expires_at is None
+        assert bool(profile.last_error) == (profile.last_error_at is not None)
+
+
+def breaker_failures() -> int:
+    return breaker.status().failures
