@@ -7,6 +7,7 @@
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -56,13 +57,13 @@ TEMPLATES = [
 ]
 
 
-def _test_database(url: str, name: str) -> dict:
+def _test_database(url: str, name: str) -> dict[str, Any]:
     """The database at ``url``, its test copy named after this process (runs never share one).
 
     A SQLite test database is a file, not memory: tests with real threads need SQLite's
     file locking (an in-memory database fails them with "database table is locked").
     """
-    config = env.db_url_config(url)
+    config: dict[str, Any] = env.db_url_config(url)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA synchronous=OFF"}
         path = os.path.join(tempfile.gettempdir(), f"test_django_upsolve_{name}_{os.getpid()}")
