@@ -1,0 +1,120 @@
+"""The demo in a real browser: log in, see the dashboard, watch the token being swapped."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+FRAME = "iframe[data-upsolve-embed]"
+PASSWORD = "upsolve-demo"
+
+
+@pytest.fixture
+def page(browser: Any, demo_server: str) -> Iterator[Any]:
+    """A page in its own browser context; console errors (CSP violations too) fail the test."""
+    context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
+    yield page
+    context.close()
+    assert problems == []
+
+
+def log_in(page: Any, username: str) -> None:
+    page.goto("/analytics/")
+    assert urlsplit(page.url).path == "/login/"
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/analytics/")
+
+
+def jwt_of(src: str) -> str:
+    return parse_qs(urlsplit(src).query)["jwt"][0]
+
+
+def frame_src(page: Any) -> str:
+    return str(page.evaluate(f"document.querySelector({FRAME!r}).src"))
+
+
+def wait_for_new_src(page: Any, old: str, timeout: float) -> str:
+    """Poll from Python: the page's own timers may be paused by ``page.clock``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        src = frame_src(page)
+        if src != old:
+            return src
+        time.sleep(0.1)
+    raise AssertionError(f"The iframe kept its token for {timeout} s.")
+
+
+def test_the_dashboard_names_the_organization_and_its_token_is_swapped_in_place(
+    page: Any, sync_api: Any, screenshot_dir: Path
+) -> None:
+    expect = sync_api.expect
+    log_in(page, "alice")
+    frame = page.frame_locator(FRAME)
+    expect(frame.locator("#upsolve-org")).to_have_text("Acme Corp")
+    expect(frame.locator("#upsolve-user")).to_have_text("Alice Anders")
+    expect(frame.locator("[data-upsolve-property='organization_id'] td")).to_have_text("acme")
+    page.screenshot(path=screenshot_dir / "analytics.png")
+
+    page.evaluate("window.upsolveTestMarker = 'same page'")
+    old_src = frame_src(page)
+    old_expires = int(page.locator(FRAME).get_attribute("data-upsolve-expires"))
+    new_src = wait_for_new_src(page, old_src, timeout=15)
+
+    assert page.evaluate("window.upsolveTestMarker") == "same page", "the page was reloaded"
+    assert jwt_of(new_src) != jwt_of(old_src)
+    assert new_src.split("jwt=")[0] == old_src.split("jwt=")[0]
+    assert parse_qs(urlsplit(new_src).query)["theme"] == ["light"]
+    new_expires = page.locator(FRAME).get_attribute("data-upsolve-expires")
+    assert int(new_expires) > old_expires
+    # The iframe loaded the new token, which the emulator accepts, for the same organization.
+    expect(frame.locator("#upsolve-expires")).to_have_attribute("data-upsolve-exp", new_expires)
+    expect(frame.locator("#upsolve-org")).to_have_text("Acme Corp")
+
+
+def test_a_tab_that_slept_past_the_expiry_refreshes_when_it_wakes(page: Any, sync_api: Any) -> None:
+    expect = sync_api.expect
+    page.clock.install()
+    log_in(page, "carol")
+    frame = page.frame_locator(FRAME)
+    expect(frame.locator("#upsolve-org")).to_have_text("Globex")
+
+    # The laptop lid closes: no timer of the page fires any more.
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 0.001)  # seconds
+    old_src = frame_src(page)
+    expires = int(page.locator(FRAME).get_attribute("data-upsolve-expires"))
+    time.sleep(max(expires - time.time(), 0) + 0.5)  # the token has expired meanwhile
+    assert frame_src(page) == old_src, "a timer fired although the clock was paused"
+
+    # The lid opens: the wall clock jumped, timers are still paused; the page becomes visible.
+    page.clock.set_system_time(time.time())
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    new_src = wait_for_new_src(page, old_src, timeout=10)
+    assert jwt_of(new_src) != jwt_of(old_src)
+    new_expires = page.locator(FRAME).get_attribute("data-upsolve-expires")
+    assert int(new_expires) > expires
+    expect(frame.locator("#upsolve-expires")).to_have_attribute("data-upsolve-exp", new_expires)
+    expect(frame.locator("#upsolve-org")).to_have_text("Globex")
+
+
+def test_a_user_without_organization_sees_the_placeholder(page: Any, sync_api: Any) -> None:
+    log_in(page, "admin")
+    placeholder = page.get_by_role("status")
+    sync_api.expect(placeholder).to_contain_text("cannot be shown right now")
+    assert page.locator("iframe").count() == 0
+    assert page.evaluate("typeof window.djangoUpsolve") == "undefined"
