@@ -41,17 +41,25 @@ def token_state_filter(state: TokenState, *, now: datetime, margin: float) -> Q:
 class UpsolveTenantQuerySet(models.QuerySet["UpsolveTenant"]):
     """Filters and per-tenant user counts for operators (admin, ``upsolve_status``)."""
 
+    #: The conditions behind the filters, also usable in ``Count(filter=...)``.
+    REGISTERED = Q(upsolve_id__isnull=False)
+    FAILING = Q(last_error_at__isnull=False)
+
+    @staticmethod
+    def with_failing_users_condition() -> Q:
+        return Q(pk__in=UpsolveProfile.objects.failing().values("tenant_id"))
+
     def registered(self) -> Self:
-        return self.filter(upsolve_id__isnull=False)
+        return self.filter(self.REGISTERED)
 
     def not_registered(self) -> Self:
-        return self.filter(upsolve_id__isnull=True)
+        return self.filter(~self.REGISTERED)
 
     def failing(self) -> Self:
-        return self.filter(last_error_at__isnull=False)
+        return self.filter(self.FAILING)
 
     def with_failing_users(self) -> Self:
-        return self.filter(pk__in=UpsolveProfile.objects.failing().values("tenant_id"))
+        return self.filter(self.with_failing_users_condition())
 
     def with_user_counts(self, *, now: datetime | None = None) -> Self:
         """Annotate ``user_count``, ``valid_token_count`` and ``last_token_refresh``.
@@ -104,14 +112,18 @@ class UpsolveTenant(models.Model):
 class UpsolveProfileQuerySet(models.QuerySet["UpsolveProfile"]):
     """Filters for operators (admin, ``upsolve_status``)."""
 
+    #: The conditions behind the filters, also usable in ``Count(filter=...)``.
+    REGISTERED = Q(registered_at__isnull=False)
+    FAILING = Q(last_error_at__isnull=False)
+
     def registered(self) -> Self:
-        return self.filter(registered_at__isnull=False)
+        return self.filter(self.REGISTERED)
 
     def not_registered(self) -> Self:
-        return self.filter(registered_at__isnull=True)
+        return self.filter(~self.REGISTERED)
 
     def failing(self) -> Self:
-        return self.filter(last_error_at__isnull=False)
+        return self.filter(self.FAILING)
 
     def in_token_state(
         self, state: TokenState, *, margin: float, now: datetime | None = None

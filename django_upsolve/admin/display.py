@@ -59,9 +59,9 @@ def token_badge(profile: UpsolveProfile, *, margin: float, now: datetime) -> Saf
 
 
 def registration_badge(registered_at: datetime | None, last_error: str) -> SafeString:
-    """Registered, failing (never registered, an error recorded) or not yet."""
+    """When registered; else failing (an error recorded) or not yet."""
     if registered_at is not None:
-        return badge("ok", _("registered"), when(registered_at))
+        return badge("ok", when(registered_at), _("registered"))
     if last_error:
         return badge("error", _("failing"), short_error(last_error))
     return badge("none", _("not yet"))

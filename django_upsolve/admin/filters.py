@@ -9,80 +9,114 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.related import RelatedField
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import upsolve_settings
-from ..models import TokenState, UpsolveProfileQuerySet, UpsolveTenant
+from ..models import (
+    TokenState,
+    UpsolveProfileQuerySet,
+    UpsolveTenant,
+    UpsolveTenantQuerySet,
+    token_state_filter,
+)
 
 if TYPE_CHECKING:
     from django.contrib.admin.filters import _ListFilterChoices
+    from django_stubs_ext import StrOrPromise
 
 Choices = list[tuple[str, Any]]
 
 
-class _ChoiceFilter(admin.SimpleListFilter):
-    """A filter whose choices map to queryset methods; unknown values show the admin's error."""
+class _ConditionFilter(admin.SimpleListFilter):
+    """A filter whose choices are conditions (``Q``); facet counts are one aggregate scan.
 
-    #: (value, label, name of the queryset method that filters for it)
-    options: tuple[tuple[str, Any, str], ...] = ()
+    Unknown values show the admin's "invalid lookup" page instead of being ignored.
+    """
+
+    def conditions(self) -> list[tuple[str, StrOrPromise, Q]]:
+        """(value, label, condition) of each choice, read once per request."""
+        raise NotImplementedError
+
+    @cached_property
+    def _conditions(self) -> list[tuple[str, StrOrPromise, Q]]:
+        return self.conditions()
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> Choices:
-        return [(value, label) for value, label, _method in self.options]
+        return [(value, label) for value, label, _condition in self._conditions]
 
     def value(self) -> str | None:
         value = super().value()
-        if value is not None and value not in {option[0] for option in self.options}:
+        if value is not None and value not in {option[0] for option in self._conditions}:
             raise IncorrectLookupParameters(f"Unknown {self.parameter_name} value.")
         return value
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
         value = self.value()
-        for option, _label, method in self.options:
+        for option, _label, condition in self._conditions:
             if option == value:
-                return self.apply(queryset, method, value)
+                return queryset.filter(condition)
         return queryset
 
-    def apply(self, queryset: QuerySet[Any], method: str, value: str) -> QuerySet[Any]:
-        filtered: QuerySet[Any] = getattr(queryset, method)()
-        return filtered
+    def get_facet_counts(self, pk_attname: str, filtered_qs: QuerySet[Any]) -> dict[str, Count]:
+        return {
+            f"{index}__c": Count(pk_attname, filter=condition)
+            for index, (_value, _label, condition) in enumerate(self._conditions)
+        }
 
 
-class ProfileStateFilter(_ChoiceFilter):
+class ProfileStateFilter(_ConditionFilter):
     title = _("registration")
     parameter_name = "state"
-    options = (
-        ("registered", _("registered"), "registered"),
-        ("not_registered", _("not registered yet"), "not_registered"),
-        ("failing", _("failing (last error recorded)"), "failing"),
-    )
+
+    def conditions(self) -> list[tuple[str, StrOrPromise, Q]]:
+        registered, failing = UpsolveProfileQuerySet.REGISTERED, UpsolveProfileQuerySet.FAILING
+        return [
+            ("registered", _("registered"), registered),
+            ("not_registered", _("not registered yet"), ~registered),
+            ("failing", _("failing (last error recorded)"), failing),
+        ]
 
 
-class TenantStateFilter(_ChoiceFilter):
+class TenantStateFilter(_ConditionFilter):
     title = _("registration")
     parameter_name = "state"
-    options = (
-        *ProfileStateFilter.options,
-        ("users_failing", _("with failing users"), "with_failing_users"),
-    )
+
+    def conditions(self) -> list[tuple[str, StrOrPromise, Q]]:
+        registered, failing = UpsolveTenantQuerySet.REGISTERED, UpsolveTenantQuerySet.FAILING
+        return [
+            ("registered", _("registered"), registered),
+            ("not_registered", _("not registered yet"), ~registered),
+            ("failing", _("failing (last error recorded)"), failing),
+            (
+                "users_failing",
+                _("with failing users"),
+                UpsolveTenantQuerySet.with_failing_users_condition(),
+            ),
+        ]
 
 
-class TokenStateFilter(_ChoiceFilter):
+class TokenStateFilter(_ConditionFilter):
     title = _("token")
     parameter_name = "token"
-    options = (
-        (TokenState.VALID.value, _("valid"), "in_token_state"),
-        (TokenState.EXPIRING.value, _("expiring (within the refresh margin)"), "in_token_state"),
-        (TokenState.EXPIRED.value, _("expired"), "in_token_state"),
-        (TokenState.NONE.value, _("none"), "in_token_state"),
-    )
 
-    def apply(self, queryset: QuerySet[Any], method: str, value: str) -> QuerySet[Any]:
-        assert isinstance(queryset, UpsolveProfileQuerySet)
-        return queryset.in_token_state(TokenState(value), margin=upsolve_settings.REFRESH_MARGIN)
+    def conditions(self) -> list[tuple[str, StrOrPromise, Q]]:
+        now, margin = timezone.now(), upsolve_settings.REFRESH_MARGIN
+        labels = {
+            TokenState.VALID: _("valid"),
+            TokenState.EXPIRING: _("expiring (within the refresh margin)"),
+            TokenState.EXPIRED: _("expired"),
+            TokenState.NONE: _("none"),
+        }
+        return [
+            (state.value, label, token_state_filter(state, now=now, margin=margin))
+            for state, label in labels.items()
+        ]
 
 
 class TenantFilter(admin.RelatedFieldListFilter):
@@ -103,6 +137,9 @@ class TenantFilter(admin.RelatedFieldListFilter):
                 tenants.filter(pk__in=[self._pk(value) for value in self.lookup_val or ()])
             )
         return [(str(pk), name) for pk, name in first]
+
+    def has_output(self) -> bool:
+        return self.truncated or super().has_output()
 
     @staticmethod
     def _pk(value: str) -> Any:
