@@ -8,7 +8,11 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
+from ..exceptions import redact
+from . import display
 from .changelist import KeysFirstChangeList
 from .indicator import breaker_indicator
 
@@ -18,7 +22,19 @@ else:
     _ModelAdmin = admin.ModelAdmin
 
 
-class UpsolveModelAdmin(_ModelAdmin):
+class ErrorColumns:
+    """The last error recorded on a tenant or profile, redacted."""
+
+    @admin.display(description=_("last error"))
+    def error(self, obj: Any) -> SafeString | str:
+        return display.error_label(obj.last_error)
+
+    @admin.display(description=_("last error"))
+    def full_error(self, obj: Any) -> str:
+        return redact(obj.last_error)
+
+
+class UpsolveModelAdmin(ErrorColumns, _ModelAdmin):
     """Rows mirror what Upsolve was sent and answered, so they are never added or edited here.
 
     The change permission gates the actions (which go through the services);

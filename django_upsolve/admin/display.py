@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from ..exceptions import redact
 from ..models import TokenState, UpsolveProfile
 
 #: Characters of a token shown at each end; the middle, and so the signature, stays hidden.
@@ -32,7 +33,15 @@ def mask_token(token: str) -> str:
 
 
 def short_error(message: str) -> str:
-    return Truncator(message).chars(ERROR_LENGTH)
+    """The start of an error message, redacted (errors are recorded redacted; belt and braces)."""
+    return Truncator(redact(message)).chars(ERROR_LENGTH)
+
+
+def error_label(message: str) -> SafeString | str:
+    """A short error with the whole (redacted) message on hover."""
+    if not message:
+        return ""
+    return format_html('<span title="{}">{}</span>', redact(message), short_error(message))
 
 
 def when(moment: datetime) -> str:

@@ -18,7 +18,7 @@ from ..conf import upsolve_settings
 from ..models import UpsolveProfile
 from . import display
 from .actions import clear_tokens, refresh_tokens, reregister
-from .base import UpsolveModelAdmin
+from .base import ErrorColumns, UpsolveModelAdmin
 from .filters import ProfileStateFilter, TenantFilter, TokenStateFilter
 from .users import user_search_fields
 
@@ -28,7 +28,7 @@ else:
     _StackedInline = admin.StackedInline
 
 
-class ProfileColumns:
+class ProfileColumns(ErrorColumns):
     """Columns shared by the profiles list and the user inline. Needs ``admin_site``."""
 
     admin_site: admin.AdminSite
@@ -55,14 +55,6 @@ class ProfileColumns:
         masked = display.mask_token(obj.token)
         return format_html("<code>{}</code>", masked) if masked else ""
 
-    @admin.display(description=_("last error"))
-    def error(self, obj: UpsolveProfile) -> SafeString | str:
-        if not obj.last_error:
-            return ""
-        return format_html(
-            '<span title="{}">{}</span>', obj.last_error, display.short_error(obj.last_error)
-        )
-
 
 class UpsolveProfileAdmin(ProfileColumns, UpsolveModelAdmin):
     list_display = (
@@ -85,7 +77,7 @@ class UpsolveProfileAdmin(ProfileColumns, UpsolveModelAdmin):
             _("Token"),
             {"fields": ("token_state", "masked_token", "token_expires_at", "token_refreshed_at")},
         ),
-        (_("Registration"), {"fields": ("registered_at", "last_error", "last_error_at")}),
+        (_("Registration"), {"fields": ("registered_at", "full_error", "last_error_at")}),
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
     readonly_fields = (
@@ -100,7 +92,7 @@ class UpsolveProfileAdmin(ProfileColumns, UpsolveModelAdmin):
         "token_expires_at",
         "token_refreshed_at",
         "registered_at",
-        "last_error",
+        "full_error",
         "last_error_at",
         "created_at",
         "updated_at",

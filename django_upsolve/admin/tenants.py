@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import upsolve_settings
-from ..models import UpsolveTenant
+from ..models import UpsolveProfile, UpsolveTenant
 from . import display
 from .base import UpsolveModelAdmin
 from .filters import TenantStateFilter
@@ -43,7 +43,7 @@ class UpsolveTenantAdmin(UpsolveModelAdmin):
     search_help_text = _("Search by name or external id.")
     fieldsets = (
         (None, {"fields": ("name", "external_id", "upsolve_id", "properties")}),
-        (_("Registration"), {"fields": ("registered_at", "last_error", "last_error_at")}),
+        (_("Registration"), {"fields": ("registered_at", "full_error", "last_error_at")}),
         (_("Users"), {"fields": ("users", "valid_tokens", "last_token_refresh", "user_list")}),
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
@@ -53,7 +53,7 @@ class UpsolveTenantAdmin(UpsolveModelAdmin):
         "upsolve_id",
         "properties",
         "registered_at",
-        "last_error",
+        "full_error",
         "last_error_at",
         "users",
         "valid_tokens",
@@ -68,6 +68,17 @@ class UpsolveTenantAdmin(UpsolveModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The tenant's users are listed only to staff who may view profiles."""
+        fieldsets = super().get_fieldsets(request, obj)
+        profiles = self.admin_site.get_model_admin(UpsolveProfile)
+        if profiles.has_view_permission(request):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "user_list"]})
+            for name, options in fieldsets
+        ]
 
     def _profiles_url(self, tenant: UpsolveTenant) -> str:
         url = reverse(f"{self.admin_site.name}:django_upsolve_upsolveprofile_changelist")
@@ -90,14 +101,6 @@ class UpsolveTenantAdmin(UpsolveModelAdmin):
     @admin.display(description=_("registered"), ordering="registered_at")
     def registration(self, obj: UpsolveTenant) -> SafeString:
         return display.registration_badge(obj.registered_at, obj.last_error)
-
-    @admin.display(description=_("last error"))
-    def error(self, obj: UpsolveTenant) -> SafeString | str:
-        if not obj.last_error:
-            return ""
-        return format_html(
-            '<span title="{}">{}</span>', obj.last_error, display.short_error(obj.last_error)
-        )
 
     @admin.display(description=_("latest users"))
     def user_list(self, obj: Any) -> SafeString:
