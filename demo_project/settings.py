@@ -84,8 +84,26 @@ LOGOUT_REDIRECT_URL = "login"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django_upsolve": {"handlers": ["console"], "level": "INFO"}},
+    "filters": {"redact_tokens": {"()": "demo_project.saas.logging.RedactTokens"}},
+    "formatters": {
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "filters": ["redact_tokens"],
+        },
+    },
+    "loggers": {
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "django_upsolve": {"handlers": ["console"], "level": "INFO"},
+    },
 }
 
 UPSOLVE_API_KEY = env("UPSOLVE_API_KEY", default="")

@@ -85,7 +85,10 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``manage.py demo`` on a free port, with fresh SQLite databases and short-lived tokens."""
+    """``manage.py demo`` on a free port, with fresh SQLite databases and short-lived tokens.
+
+    Its log must never show a token, though every page view puts one in an iframe URL.
+    """
     folder = tmp_path_factory.mktemp("demo")
     base_url = f"http://127.0.0.1:{_free_port()}"
     env = {
@@ -118,6 +121,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    text = log.read_text()
+    assert "jwt=eyJ" not in text, "a token leaked into the demo server's log"
+    if "GET /sandbox/share/" in text:
+        assert "jwt=[redacted]" in text
 
 
 @pytest.fixture

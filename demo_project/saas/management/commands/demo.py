@@ -24,4 +24,5 @@ class Command(BaseCommand):
                 f"\nDemo ready: open {settings.DEMO_BASE_URL}/ (Upsolve: {backend})\n"
             )
         )
+        self.stdout.flush()
         call_command("runserver", f"{base.hostname}:{base.port or 80}", use_reloader=False)
