@@ -353,6 +353,8 @@ class UpsolveClient:
                         call=call,
                     )
                 chunks.append(chunk)
+        except UpsolveError:
+            raise  # Ours (UpsolveTimeout is an OSError too, through requests).
         except (Urllib3HTTPError, OSError) as err:
             if isinstance(err, TimeoutError) or "timed out" in str(err):
                 raise UpsolveTimeout(

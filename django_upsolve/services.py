@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import caches
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from . import payloads, signals
@@ -22,10 +23,12 @@ from .client import CallPolicy, get_client
 from .conf import upsolve_settings
 from .exceptions import (
     UpsolveAuthError,
+    UpsolveBreakerOpen,
     UpsolveError,
     UpsolveNotEligible,
     UpsolveNotFound,
     UpsolveTimeout,
+    UpsolveTLSError,
 )
 from .locks import LockTimeout, cache_lock
 from .models import UpsolveProfile, UpsolveTenant
@@ -131,7 +134,9 @@ def _sync(
                 _record_failure(profile, user, err)
                 raise
     except LockTimeout as err:
-        raise UpsolveTimeout("Another request is already syncing this user.") from err
+        timeout = UpsolveTimeout("Another request is already syncing this user.")
+        _log_failure(f"Upsolve sync skipped for user pk={user.pk}: %s", timeout)
+        raise timeout from err
     return profile
 
 
@@ -152,28 +157,40 @@ def _ensure_tenant(info: Tenant, policy: CallPolicy) -> UpsolveTenant:
     )
     if tenant.is_registered:
         return tenant
-    with cache_lock(
-        f"tenant:{tenant.pk}", wait=max(policy.remaining(), 0), hold=policy.remaining() + LOCK_SLACK
-    ):
-        try:
-            with transaction.atomic():
-                # The row lock also serialises processes that do not share the cache.
-                tenant = UpsolveTenant.objects.select_for_update().get(pk=tenant.pk)
-                if tenant.is_registered:
-                    return tenant
-                result = get_client().register_organization(
-                    name=name, external_id=external_id, properties=properties, policy=policy
-                )
-                tenant.upsolve_id = result.organization_id
-                tenant.name, tenant.properties = name, properties
-                tenant.registered_at = timezone.now()
-                tenant.last_error, tenant.last_error_at = "", None
-                tenant.save()
-        except UpsolveError as err:
-            UpsolveTenant.objects.filter(pk=tenant.pk).update(
-                last_error=str(err)[:500], last_error_at=timezone.now()
+    try:
+        with cache_lock(
+            f"tenant:{tenant.pk}",
+            wait=max(policy.remaining(), 0),
+            hold=policy.remaining() + LOCK_SLACK,
+        ):
+            return _register_tenant(tenant.pk, name, external_id, properties, policy)
+    except LockTimeout as err:
+        raise UpsolveTimeout("Another request is already registering this tenant.") from err
+
+
+def _register_tenant(
+    pk: int, name: str, external_id: str, properties: dict[str, Any], policy: CallPolicy
+) -> UpsolveTenant:
+    """Register tenant ``pk`` unless another caller just did (called with its cache lock)."""
+    try:
+        with transaction.atomic(using=router.db_for_write(UpsolveTenant)):
+            # The row lock also serialises processes that do not share the cache.
+            tenant = UpsolveTenant.objects.select_for_update().get(pk=pk)
+            if tenant.is_registered:
+                return tenant
+            result = get_client().register_organization(
+                name=name, external_id=external_id, properties=properties, policy=policy
             )
-            raise
+            tenant.upsolve_id = result.organization_id
+            tenant.name, tenant.properties = name, properties
+            tenant.registered_at = timezone.now()
+            tenant.last_error, tenant.last_error_at = "", None
+            tenant.save()
+    except UpsolveError as err:
+        UpsolveTenant.objects.filter(pk=pk).update(
+            last_error=str(err)[:500], last_error_at=timezone.now()
+        )
+        raise
     logger.info("Registered tenant %s with Upsolve.", tenant.external_id)
     signals.tenant_registered.send(sender=UpsolveTenant, tenant=tenant)
     return tenant
@@ -264,12 +281,17 @@ def _record_failure(profile: UpsolveProfile, user: AbstractBaseUser, err: Upsolv
 
 
 def _log_failure(template: str, err: UpsolveError) -> None:
-    """Warn about ``err``; a refused API key is an ERROR, logged once per interval."""
+    """Warn about ``err``; a refused API key is an ERROR, logged once per interval; a TLS
+    failure is an ERROR; a skip by the open breaker (which logged the outage) is INFO."""
     if isinstance(err, UpsolveAuthError):
         cache = caches[upsolve_settings.CACHE_ALIAS]
         if cache.add("django_upsolve:log:auth", 1, timeout=AUTH_LOG_INTERVAL):
             logger.error(template + " (check UPSOLVE['API_KEY'])", err)
         else:
             logger.debug(template, err)
-        return
-    logger.warning(template, err)
+    elif isinstance(err, UpsolveTLSError):
+        logger.error(template, err)
+    elif isinstance(err, UpsolveBreakerOpen):
+        logger.info(template, err)
+    else:
+        logger.warning(template, err)

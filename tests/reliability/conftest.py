@@ -82,20 +82,22 @@ def logs() -> Iterator[LogCapture]:
     assert_secret_free(capture.text)
 
 
-@pytest.fixture(autouse=True)
-def _clean_redis() -> Iterator[None]:
-    """Breaker and lock keys left in Redis by a test (only this run's prefix) are removed."""
-    yield
-    redis = caches["redis"]
-    for name in list(_redis_keys()):
-        redis.delete(name)
+@pytest.fixture(params=["default", "redis"])
+def cache_alias(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Breaker and locks in the local-memory cache, then in Redis (``UPSOLVE["CACHE_ALIAS"]``).
 
-
-def _redis_keys() -> Iterator[str]:
-    client = caches["redis"]._cache.get_client()  # type: ignore[attr-defined]
-    prefix = settings.CACHES["redis"]["KEY_PREFIX"]
-    for raw in client.scan_iter(match=f"{prefix}:*"):
-        yield raw.decode().split(":", 2)[2]
+    Only this run's keys are removed from Redis afterwards (the prefix is per run).
+    """
+    alias: str = request.param
+    with upsolve(CACHE_ALIAS=alias):
+        breaker.reset()
+        yield alias
+    if alias == "redis":
+        redis = caches["redis"]
+        client = redis._cache.get_client()  # type: ignore[attr-defined]
+        prefix = settings.CACHES["redis"]["KEY_PREFIX"]
+        for raw in client.scan_iter(match=f"{prefix}:*"):
+            client.delete(raw)
 
 
 @pytest.fixture
@@ -166,3 +168,25 @@ def assert_rows_whole() -> None:
 
 def breaker_failures() -> int:
     return breaker.status().failures
+
+
+@pytest.fixture
+def ada(client: Client, server: FaultServer) -> Any:
+    """A user who logged in once while Upsolve was fine: registered, with a valid token."""
+    user = make_user("ada")
+    log_in(client, "ada")
+    client.logout()
+    assert UpsolveProfile.objects.get(user=user).has_fresh_token(300)
+    return user
+
+
+def assert_failure_kept_token(user: Any, before: UpsolveProfile, logs: LogCapture) -> None:
+    """The sync failed: logged, recorded on the profile, the previous valid token kept."""
+    after = UpsolveProfile.objects.get(user=user)
+    assert (after.token, after.token_expires_at) == (before.token, before.token_expires_at)
+    assert after.has_valid_token()
+    assert after.last_error and after.last_error_at
+    assert_secret_free(after.last_error, before.token)
+    failures = logs.messages("django_upsolve", logging.INFO)
+    assert any(f"sync failed for user pk={user.pk}" in m for m in failures)
+    assert_rows_whole()

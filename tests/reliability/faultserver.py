@@ -134,10 +134,12 @@ class Drip(Action):
 
 @dataclass
 class Huge(Action):
-    """A ``size``-byte JSON-looking body, streamed; ``sent`` counts the bytes that got out."""
+    """A ``size``-byte JSON-looking body, streamed; ``sent`` counts the bytes that got out
+    and ``finished`` is set once the server stopped sending (done, or the client hung up)."""
 
     size: int = 50 * 1024 * 1024
     sent: int = 0
+    finished: threading.Event = field(default_factory=threading.Event)
 
     def serve(self, handler: _Handler, request: Received) -> None:
         block = b"[" + b"0," * (32 * 1024)
@@ -146,10 +148,13 @@ class Huge(Action):
         handler.send_header("Content-Length", str(self.size))
         handler.send_header("Connection", "close")
         handler.end_headers()
-        while self.sent < self.size and not handler.server.stopping.is_set():
-            piece = block[: self.size - self.sent]
-            handler.wfile.write(piece)
-            self.sent += len(piece)
+        try:
+            while self.sent < self.size and not handler.server.stopping.is_set():
+                piece = block[: self.size - self.sent]
+                handler.wfile.write(piece)
+                self.sent += len(piece)
+        finally:
+            self.finished.set()
 
 
 @dataclass
@@ -327,7 +332,7 @@ class FaultServer:
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.scheme = "https" if tls else "http"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
 
     def __enter__(self) -> FaultServer:

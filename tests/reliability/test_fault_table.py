@@ -24,11 +24,11 @@ from django_upsolve import exceptions as exc
 from django_upsolve.client import CallPolicy, get_client
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from tests.reliability.conftest import (
+    assert_failure_kept_token,
     assert_rows_whole,
     assert_secret_free,
     breaker_failures,
     log_in,
-    make_user,
 )
 from tests.reliability.faultserver import (
     HTML_502,
@@ -63,6 +63,16 @@ def token_answer(token: str) -> Respond:
 
 def too_many(retry_after: str | None) -> Respond:
     return Respond(429, ERROR, {"Retry-After": retry_after} if retry_after is not None else {})
+
+
+@dataclass
+class TooManyUntil(Action):
+    """A 429 whose ``Retry-After`` is an HTTP date ``seconds`` after it is served."""
+
+    seconds: float
+
+    def serve(self, handler, request) -> None:
+        too_many(http_date(self.seconds)).serve(handler, request)
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,7 @@ CASES: dict[str, Case] = {
     # (capped); a bad one is ignored (a normal retry) and never hides the status.
     "429 retry-after 0.2": Case((too_many("0.2"),), None, 2),
     "429 retry-after 120": Case((too_many("120"),), exc.UpsolveRateLimited, 1, 1, 429, 120),
-    "429 retry-after date": Case((too_many(http_date(90)),), exc.UpsolveRateLimited, 1, 1, 429, 90),
+    "429 retry-after date": Case((TooManyUntil(90),), exc.UpsolveRateLimited, 1, 1, 429, 90),
     "429 retry-after huge": Case((too_many("99999999"),), exc.UpsolveRateLimited, 1, 1, 429, 300),
     **{
         f"429 retry-after {value!r}": Case(
@@ -246,17 +256,6 @@ def test_409_without_the_object_is_a_conflict(server):
 # Through a real login -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def ada(client, server):
-    """A user who logged in once while Upsolve was fine: registered, with a valid token."""
-    user = make_user("ada")
-    log_in(client, "ada")
-    client.logout()
-    profile = UpsolveProfile.objects.get(user=user)
-    assert profile.has_fresh_token(300)
-    return user
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_login(client, server, logs, ada, name):
     case = CASES[name]
@@ -286,7 +285,4 @@ def test_login(client, server, logs, ada, name):
         assert not any("sync failed" in m for m in failures)
     else:
         assert (after.token, after.token_expires_at) == (before.token, before.token_expires_at)
-        assert after.has_valid_token()
-        assert after.last_error and after.last_error_at
-        assert_secret_free(after.last_error, before.token)
-        assert any(f"sync failed for user pk={ada.pk}" in m for m in failures)
+        assert_failure_kept_token(ada, before, logs)
