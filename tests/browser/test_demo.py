@@ -17,11 +17,15 @@ PASSWORD = "upsolve-demo"
 
 
 @pytest.fixture
-def page(browser: Any, demo_server: str) -> Iterator[Any]:
-    """A page in its own browser context; console errors (CSP violations too) fail the test."""
+def problems() -> list[str]:
+    """Console errors (CSP violations too) and failed responses; the page fixture wants none."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, demo_server: str, problems: list[str]) -> Iterator[Any]:
     context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on(
@@ -118,3 +122,34 @@ def test_a_user_without_organization_sees_the_placeholder(page: Any, sync_api: A
     sync_api.expect(placeholder).to_contain_text("cannot be shown right now")
     assert page.locator("iframe").count() == 0
     assert page.evaluate("typeof window.djangoUpsolve") == "undefined"
+
+
+def test_a_failed_refresh_is_reported_and_retried(
+    page: Any, sync_api: Any, problems: list[str]
+) -> None:
+    answers: list[int] = []
+
+    def token_endpoint(route: Any) -> None:
+        if not answers:
+            answers.append(503)
+            route.fulfill(status=503, json={"error": "token_unavailable"})
+        else:
+            response = route.fetch()
+            answers.append(response.status)
+            route.fulfill(response=response)
+
+    page.route("**/upsolve/token/", token_endpoint)
+    log_in(page, "bob")
+    page.evaluate(
+        """window.upsolveErrors = [];
+        document.addEventListener("upsolve:error", (e) => upsolveErrors.push(e.detail.status));"""
+    )
+    old_src = frame_src(page)
+    new_src = wait_for_new_src(page, old_src, timeout=15)
+    assert answers[:2] == [503, 200]
+    assert page.evaluate("window.upsolveErrors") == [503]
+    assert jwt_of(new_src) != jwt_of(old_src)
+    sync_api.expect(page.frame_locator(FRAME).locator("#upsolve-org")).to_have_text("Acme Corp")
+    expected = [p for p in problems if "503" in p and ("/upsolve/token/" in p or "resource" in p)]
+    assert len(expected) == 2  # the failed response and Chromium's console line about it
+    problems[:] = [p for p in problems if p not in expected]

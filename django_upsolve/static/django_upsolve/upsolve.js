@@ -56,7 +56,7 @@
   // Server clock minus ours. A large gap means a skewed clock or a page from the cache.
   var offset = isFinite(renderedAt) ? renderedAt - clientNow : 0;
   var failures = 0;
-  var nextAttempt = Math.abs(offset) > MAX_SKEW || !isFinite(expires) ? clientNow : planned();
+  var nextAttempt = Math.abs(offset) > MAX_SKEW || !isFinite(expires) ? serverNow() : planned();
   var timer = null;
   var busy = false;
   var stopped = false;
@@ -162,7 +162,7 @@
           if (Number.isFinite(data.now)) {
             offset = data.now - Date.now() / 1000;
           }
-          if (!(data.expires_at > expires)) {
+          if (data.expires_at <= expires) {
             // The server still finds the current token fresh: our clock was off.
             nextAttempt = planned() > serverNow() + 1 ? planned() : backoff();
             return;
