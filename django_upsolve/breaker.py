@@ -69,9 +69,9 @@ def allow_request() -> bool:
 def record_success() -> None:
     """Close the breaker and reset the failure count."""
     cache = _cache()
-    if cache.get(OPEN_UNTIL) is not None:
+    if cache.delete(OPEN_UNTIL):  # Atomic: only the caller that closes it logs.
         logger.warning("Upsolve circuit breaker closed: calls to Upsolve succeed again.")
-    cache.delete_many([FAILURES, OPEN_UNTIL, TRIAL])
+    cache.delete_many([FAILURES, TRIAL])
 
 
 def record_failure(*, open_for: float | None = None) -> None:
@@ -83,17 +83,16 @@ def record_failure(*, open_for: float | None = None) -> None:
     except ValueError:  # The key vanished between add and incr.
         cache.set(FAILURES, 1, timeout=KEEP)
         failures = 1
-    was_trial = cache.get(TRIAL) is not None
+    ended_trial = cache.delete(TRIAL)  # Atomic: one caller ends the trial (and logs).
     threshold = upsolve_settings.BREAKER_THRESHOLD
-    if open_for is None and failures < threshold and not was_trial:
+    if open_for is None and failures < threshold and not ended_trial:
         return
     cooldown = min(
         open_for if open_for is not None else upsolve_settings.BREAKER_COOLDOWN,
         upsolve_settings.BREAKER_MAX_COOLDOWN,
     )
     cache.set(OPEN_UNTIL, time.time() + cooldown, timeout=KEEP)
-    cache.delete(TRIAL)
-    if was_trial or failures == threshold or open_for is not None:
+    if ended_trial or failures == threshold or open_for is not None:
         logger.error(
             "Upsolve circuit breaker open for %.0f s after %d consecutive failure(s).",
             cooldown,
