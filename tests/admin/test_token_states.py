@@ -1,0 +1,52 @@
+"""A profile's token state is the same whether read in Python (badges) or SQL (filters)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from django_upsolve.models import TokenState, UpsolveProfile
+
+pytestmark = pytest.mark.django_db
+
+MARGIN = 300
+
+
+@pytest.mark.parametrize(
+    ("seconds_left", "expected"),
+    [
+        (-3600, TokenState.EXPIRED),
+        (-1, TokenState.EXPIRED),
+        (0, TokenState.EXPIRED),
+        (1, TokenState.EXPIRING),
+        (MARGIN, TokenState.EXPIRING),
+        (MARGIN + 1, TokenState.VALID),
+        (86400, TokenState.VALID),
+    ],
+)
+def test_python_and_sql_agree_at_the_boundaries(make_profile, seconds_left, expected):
+    now = timezone.now()
+    profile = make_profile()
+    UpsolveProfile.objects.filter(pk=profile.pk).update(
+        token_expires_at=now + timedelta(seconds=seconds_left)
+    )
+    profile.refresh_from_db()
+
+    assert profile.token_state(MARGIN, now=now) == expected
+    for state in TokenState:
+        found = UpsolveProfile.objects.in_token_state(state, margin=MARGIN, now=now).exists()
+        assert found == (state == expected), state
+
+
+@pytest.mark.parametrize(
+    "fields", [{"token": ""}, {"token_expires_at": None}, {"token": "", "token_expires_at": None}]
+)
+def test_no_token_or_no_expiry_is_none(make_profile, fields):
+    profile = make_profile()
+    UpsolveProfile.objects.filter(pk=profile.pk).update(**fields)
+    profile.refresh_from_db()
+
+    assert profile.token_state(MARGIN) == TokenState.NONE
+    assert list(UpsolveProfile.objects.in_token_state(TokenState.NONE, margin=MARGIN)) == [profile]
