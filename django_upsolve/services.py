@@ -9,12 +9,13 @@ work another caller already did; unique constraints back this up.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import caches
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from . import payloads, signals
@@ -171,10 +172,16 @@ def _ensure_tenant(info: Tenant, policy: CallPolicy) -> UpsolveTenant:
 def _register_tenant(
     pk: int, name: str, external_id: str, properties: dict[str, Any], policy: CallPolicy
 ) -> UpsolveTenant:
-    """Register tenant ``pk`` unless another caller just did (called with its cache lock)."""
+    """Register tenant ``pk`` unless another caller just did (called with its cache lock).
+
+    Where the database has row locks, the row stays locked during the call, which also
+    serialises processes that do not share the cache. Elsewhere (SQLite) a transaction held
+    across the call would lock out every other writer and fail with "database is locked".
+    """
+    using = router.db_for_write(UpsolveTenant)
+    row_locks = connections[using].features.has_select_for_update
     try:
-        with transaction.atomic(using=router.db_for_write(UpsolveTenant)):
-            # The row lock also serialises processes that do not share the cache.
+        with transaction.atomic(using=using) if row_locks else nullcontext():
             tenant = UpsolveTenant.objects.select_for_update().get(pk=pk)
             if tenant.is_registered:
                 return tenant

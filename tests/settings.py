@@ -64,12 +64,12 @@ def _test_database(url: str, name: str) -> dict[str, Any]:
     file locking (an in-memory database fails them with "database table is locked").
     """
     config: dict[str, Any] = env.db_url_config(url)
+    test_name = f"test_django_upsolve_{name}_{os.getpid()}"
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA synchronous=OFF"}
-        path = os.path.join(tempfile.gettempdir(), f"test_django_upsolve_{name}_{os.getpid()}")
-        config["TEST"] = {"NAME": path + ".sqlite3"}
-    else:
-        config["TEST"] = {"NAME": f"test_django_upsolve_{name}_{os.getpid()}"}
+        test_name = os.path.join(tempfile.gettempdir(), test_name + ".sqlite3")
+    # No DEPENDENCIES: each test database can be set up alone.
+    config["TEST"] = {"NAME": test_name, "DEPENDENCIES": []}
     return config
 
 
