@@ -45,7 +45,15 @@ def error_label(message: str) -> SafeString | str:
 
 
 def when(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def short_uuid(value: object) -> SafeString | str:
+    """The first block of a UUID, the whole of it on hover."""
+    if value is None:
+        return ""
+    text = str(value)
+    return format_html('<span title="{}">{}…</span>', text, text.split("-", 1)[0])
 
 
 def badge(level: str, text: str, title: str = "") -> SafeString:

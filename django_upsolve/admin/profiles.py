@@ -42,6 +42,10 @@ class ProfileColumns(ErrorColumns):
         )
         return format_html('<a href="{}">{}</a>', url, obj.tenant)
 
+    @admin.display(description=_("role"), ordering="role_id")
+    def role(self, obj: UpsolveProfile) -> SafeString | str:
+        return display.short_uuid(obj.role_id)
+
     @admin.display(description=_("registered"), ordering="registered_at")
     def registration(self, obj: UpsolveProfile) -> SafeString:
         return display.registration_badge(obj.registered_at, obj.last_error)
@@ -60,7 +64,7 @@ class UpsolveProfileAdmin(ProfileColumns, UpsolveModelAdmin):
     list_display = (
         "user",
         "tenant_link",
-        "role_id",
+        "role",
         "registration",
         "token_state",
         "masked_token",
