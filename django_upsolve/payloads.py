@@ -23,6 +23,8 @@ MAX_NAME_LENGTH = 255
 MAX_PROPERTIES = 50
 MAX_PROPERTY_VALUE_LENGTH = 1024
 MAX_EXTERNAL_ID_LENGTH = 255
+#: Larger integers lose precision as JSON numbers in JavaScript (``Number.MAX_SAFE_INTEGER``).
+MAX_SAFE_INTEGER = 2**53 - 1
 PROPERTY_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 PropertyValue = str | int | float
@@ -42,6 +44,26 @@ def clean_text(value: object, *, field: str, max_length: int = MAX_NAME_LENGTH) 
     return text
 
 
+def external_id_text(value: object) -> str:
+    """An ``externalId`` exactly as given, or ``UpsolveInvalidRequest``.
+
+    It identifies a tenant, so it is never cleaned or cut: two ids made equal that way
+    would merge two tenants' data.
+    """
+    if isinstance(value, Promise):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise UpsolveInvalidRequest("externalId must be a non-empty string.")
+    if len(value) > MAX_EXTERNAL_ID_LENGTH or any(
+        unicodedata.category(ch) in {"Cc", "Cs"} for ch in value
+    ):
+        raise UpsolveInvalidRequest(
+            f"externalId must be at most {MAX_EXTERNAL_ID_LENGTH} characters, without control "
+            "characters."
+        )
+    return value
+
+
 def uuid_text(value: object, *, field: str) -> str:
     """The canonical lower-case form of a UUID, or ``UpsolveInvalidRequest``."""
     try:
@@ -55,6 +77,10 @@ def encode_property(key: str, value: object) -> PropertyValue:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise UpsolveInvalidRequest(
+                f"Property {key!r} is too large a number to arrive exactly; send it as a string."
+            )
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -106,9 +132,7 @@ def organization_body(
     return {
         "projectId": uuid_text(project_id, field="projectId"),
         "name": clean_text(name, field="name"),
-        "externalId": clean_text(
-            external_id, field="externalId", max_length=MAX_EXTERNAL_ID_LENGTH
-        ),
+        "externalId": external_id_text(external_id),
         "properties": encode_properties(properties),
     }
 

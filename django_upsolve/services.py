@@ -150,7 +150,7 @@ def _needs_token(profile: UpsolveProfile, token_after: datetime | None) -> bool:
 
 def _ensure_tenant(info: Tenant, policy: CallPolicy) -> UpsolveTenant:
     """The registered ``UpsolveTenant`` for ``info``; registers it once across all callers."""
-    external_id = payloads.clean_text(info.external_id, field="externalId")
+    external_id = payloads.external_id_text(info.external_id)
     name = payloads.clean_text(info.name, field="name")
     properties = payloads.encode_properties(info.properties)
     tenant, _ = UpsolveTenant.objects.get_or_create(
