@@ -185,7 +185,7 @@ def populate(n_tenants: int, n_profiles: int, seed: int) -> None:
     def profiles() -> Iterator[UpsolveProfile]:
         for i, user in enumerate(users):
             state = rng.random()
-            # 60 % valid, 10 % expiring, 20 % expired, 10 % without a token.
+            # 60 % valid, 10 % expiring, 20 % expired, 10 % not registered and without a token.
             lifetime = 1800 if state < 0.6 else 120 if state < 0.7 else -3600 if state < 0.9 else 0
             failing = rng.random() < 0.03
             refreshed = now - timedelta(seconds=3600 - lifetime) if lifetime else None
@@ -195,7 +195,7 @@ def populate(n_tenants: int, n_profiles: int, seed: int) -> None:
                 role_id=uuid.UUID(int=7),
                 name=user.username,
                 properties={"organization_id": tenants[i % n_tenants].external_id},
-                registered_at=now - timedelta(days=rng.randint(0, 400)),
+                registered_at=now - timedelta(days=rng.randint(0, 400)) if lifetime else None,
                 token=fake_token(rng) if lifetime else "",
                 token_expires_at=now + timedelta(seconds=lifetime) if lifetime else None,
                 token_refreshed_at=refreshed,

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from django.contrib.admin import AdminSite
+from django.db.models import Model
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -21,6 +25,20 @@ MASK_TAIL = 4
 MASK_MIN_LENGTH = 32
 #: Characters of an error message shown in lists.
 ERROR_LENGTH = 80
+
+
+def admin_url(site: AdminSite, model: type[Model], view: str, *args: Any) -> str | None:
+    """The URL of ``model``'s ``view`` ("change", "changelist") on ``site``, if it is there."""
+    opts = model._meta
+    try:
+        return reverse(f"{site.name}:{opts.app_label}_{opts.model_name}_{view}", args=args)
+    except NoReverseMatch:
+        return None
+
+
+def link(url: str | None, text: object) -> SafeString | str:
+    """``text`` linked to ``url``; plain text without one."""
+    return format_html('<a href="{}">{}</a>', url, text) if url else str(text)
 
 
 def mask_token(token: str) -> str:

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.related import RelatedField
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +24,7 @@ from ..models import (
     UpsolveTenantQuerySet,
     token_state_filter,
 )
+from .display import admin_url
 
 if TYPE_CHECKING:
     from django.contrib.admin.filters import _ListFilterChoices
@@ -150,10 +150,10 @@ class TenantFilter(admin.RelatedFieldListFilter):
 
     def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
         yield from super().choices(changelist)
-        if self.truncated:
-            site = changelist.model_admin.admin_site.name
+        tenants = admin_url(changelist.model_admin.admin_site, UpsolveTenant, "changelist")
+        if self.truncated and tenants:
             yield {
                 "selected": False,
-                "query_string": reverse(f"{site}:django_upsolve_upsolvetenant_changelist"),
+                "query_string": tenants,
                 "display": _("Other tenants: pick one on the tenants list…"),
             }

@@ -8,14 +8,13 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import upsolve_settings
-from ..models import UpsolveProfile
+from ..models import UpsolveProfile, UpsolveTenant
 from . import display
 from .actions import clear_tokens, refresh_tokens, reregister
 from .base import ErrorColumns, UpsolveModelAdmin
@@ -37,10 +36,8 @@ class ProfileColumns(ErrorColumns):
     def tenant_link(self, obj: UpsolveProfile) -> SafeString | str:
         if obj.tenant is None:
             return ""
-        url = reverse(
-            f"{self.admin_site.name}:django_upsolve_upsolvetenant_change", args=[obj.tenant.pk]
-        )
-        return format_html('<a href="{}">{}</a>', url, obj.tenant)
+        url = display.admin_url(self.admin_site, UpsolveTenant, "change", obj.tenant.pk)
+        return display.link(url, obj.tenant)
 
     @admin.display(description=_("role"), ordering="role_id")
     def role(self, obj: UpsolveProfile) -> SafeString | str:
@@ -137,9 +134,9 @@ class UpsolveProfileInline(ProfileColumns, _StackedInline):
     )
 
     @admin.display(description=_("Upsolve profile"))
-    def profile_link(self, obj: UpsolveProfile) -> SafeString:
-        url = reverse(f"{self.admin_site.name}:django_upsolve_upsolveprofile_change", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, obj.upsolve_user_id)
+    def profile_link(self, obj: UpsolveProfile) -> SafeString | str:
+        url = display.admin_url(self.admin_site, UpsolveProfile, "change", obj.pk)
+        return display.link(url, obj.upsolve_user_id)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[UpsolveProfile]:
         return super().get_queryset(request).select_related("tenant")

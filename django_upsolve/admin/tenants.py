@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
@@ -70,23 +69,29 @@ class UpsolveTenantAdmin(UpsolveModelAdmin):
         return False
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        """The tenant's users are listed only to staff who may view profiles."""
+        """The tenant's users are listed only to staff who may view profiles here."""
         fieldsets = super().get_fieldsets(request, obj)
-        profiles = self.admin_site.get_model_admin(UpsolveProfile)
-        if profiles.has_view_permission(request):
+        if self._may_view_profiles(request):
             return fieldsets
         return [
             (name, {**options, "fields": [f for f in options["fields"] if f != "user_list"]})
             for name, options in fieldsets
         ]
 
-    def _profiles_url(self, tenant: UpsolveTenant) -> str:
-        url = reverse(f"{self.admin_site.name}:django_upsolve_upsolveprofile_changelist")
-        return f"{url}?tenant__id__exact={tenant.pk}"
+    def _may_view_profiles(self, request: HttpRequest) -> bool:
+        try:
+            profiles = self.admin_site.get_model_admin(UpsolveProfile)
+        except NotRegistered:
+            return False
+        return profiles.has_view_permission(request)
+
+    def _profiles_url(self, tenant: UpsolveTenant) -> str | None:
+        url = display.admin_url(self.admin_site, UpsolveProfile, "changelist")
+        return f"{url}?tenant__id__exact={tenant.pk}" if url else None
 
     @admin.display(description=_("users"), ordering="user_count")
-    def users(self, obj: Any) -> SafeString:
-        return format_html('<a href="{}">{}</a>', self._profiles_url(obj), obj.user_count)
+    def users(self, obj: Any) -> SafeString | str:
+        return display.link(self._profiles_url(obj), obj.user_count)
 
     @admin.display(description=_("valid tokens"), ordering="valid_token_count")
     def valid_tokens(self, obj: Any) -> int:
@@ -106,11 +111,10 @@ class UpsolveTenantAdmin(UpsolveModelAdmin):
     def user_list(self, obj: Any) -> SafeString:
         """The tenant's latest users (bounded) and a link to all of them."""
         now, margin = timezone.now(), upsolve_settings.REFRESH_MARGIN
-        site = self.admin_site.name
         rows = [
             {
                 "profile": profile,
-                "url": reverse(f"{site}:django_upsolve_upsolveprofile_change", args=[profile.pk]),
+                "url": display.admin_url(self.admin_site, UpsolveProfile, "change", profile.pk),
                 "registration": display.registration_badge(
                     profile.registered_at, profile.last_error
                 ),

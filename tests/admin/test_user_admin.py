@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from django.contrib import admin
-from django.contrib.admin.sites import AdminSite, NotRegistered
+from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.sites import AdminSite
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
@@ -16,7 +17,9 @@ from django.test.utils import isolate_apps
 
 from django_upsolve.admin import UpsolveProfileInline, add_profile_inline
 from django_upsolve.admin.display import mask_token
+from django_upsolve.admin.filters import TenantFilter
 from django_upsolve.admin.users import user_search_fields
+from django_upsolve.models import UpsolveTenant
 
 from .conftest import PROFILES
 
@@ -182,3 +185,22 @@ def test_admin_works_with_an_email_login_user_model():
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert " passed" in result.stdout
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.admin.partial_urls")
+def test_links_to_admins_missing_from_the_site_become_plain_text(admin_client, make_profile):
+    UpsolveTenant.objects.bulk_create(
+        UpsolveTenant(external_id=f"bulk-{i}", name=f"Bulk {i}")
+        for i in range(TenantFilter.max_choices + 1)
+    )
+    profile = make_profile("ada")
+
+    user_page = admin_client.get(f"/users/auth/user/{profile.user.pk}/change/").content.decode()
+    listing = admin_client.get("/profiles/django_upsolve/upsolveprofile/").content.decode()
+
+    assert f"{profile.upsolve_user_id}" in user_page
+    assert "upsolveprofile/" not in user_page
+    assert f"<code>{mask_token(profile.token)}</code>" in user_page
+    assert f'<td class="field-tenant_link">{profile.tenant.name}</td>' in listing
+    assert "pick one on the tenants list" not in listing
