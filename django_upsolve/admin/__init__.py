@@ -7,9 +7,8 @@ Add a user's Upsolve profile to your own user admin with ``UpsolveProfileInline`
 from django.contrib import admin
 
 from ..models import UpsolveProfile, UpsolveTenant
-from .profiles import UpsolveProfileAdmin, UpsolveProfileInline
+from .profiles import UpsolveProfileAdmin, UpsolveProfileInline, add_profile_inline
 from .tenants import UpsolveTenantAdmin
-from .users import add_profile_inline
 
 admin.site.register(UpsolveTenant, UpsolveTenantAdmin)
 admin.site.register(UpsolveProfile, UpsolveProfileAdmin)

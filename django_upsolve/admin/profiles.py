@@ -146,3 +146,15 @@ class UpsolveProfileInline(ProfileColumns, _StackedInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def add_profile_inline(site: admin.AdminSite | None = None) -> None:
+    """Show each user's Upsolve profile on the user admin page registered with ``site``.
+
+    Call it once the user model's admin is registered (e.g. in your ``urls.py``);
+    the ``ModelAdmin`` class itself is left untouched. Raises ``NotRegistered``
+    when the user model has no admin on ``site``.
+    """
+    user_admin: Any = (site or admin.site).get_model_admin(get_user_model())
+    if UpsolveProfileInline not in user_admin.inlines:
+        user_admin.inlines = [*user_admin.inlines, UpsolveProfileInline]

@@ -1,12 +1,7 @@
-"""The project's user model, seen from the Upsolve admin: search fields and the opt-in inline."""
+"""The project's user model, seen from the Upsolve admin, read when asked (never at import)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib import admin
-from django.contrib.admin.sites import AdminSite
-from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 
@@ -29,17 +24,3 @@ def user_search_fields(user_model: type[Model], prefix: str = "user__") -> list[
             continue
         fields.append(prefix + name)
     return fields
-
-
-def add_profile_inline(site: AdminSite | None = None) -> None:
-    """Show each user's Upsolve profile on the user admin page registered with ``site``.
-
-    Call it once the user model's admin is registered (e.g. in your ``urls.py``);
-    the ``ModelAdmin`` class itself is left untouched. Raises ``NotRegistered``
-    when the user model has no admin on ``site``.
-    """
-    from .profiles import UpsolveProfileInline
-
-    user_admin: Any = (site or admin.site).get_model_admin(get_user_model())
-    if UpsolveProfileInline not in user_admin.inlines:
-        user_admin.inlines = [*user_admin.inlines, UpsolveProfileInline]
