@@ -55,8 +55,9 @@ def sync_api() -> Any:
     return sync_api
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(sync_api: Any) -> Iterator[Any]:
+    """Chromium, closed with its module: only one Playwright may run at a time."""
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
