@@ -247,6 +247,7 @@ def make_token(lifetime: int = 3600, *, drop: tuple[str, ...] = (), **claims: An
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive, as a real API would
+    disable_nagle_algorithm = True  # headers and body go out at once, as from a real server
     timeout = 30  # a client that stops reading cannot pin a server thread for ever
 
     def do_POST(self) -> None:
@@ -367,6 +368,11 @@ class FaultServer:
         """Answer the next requests (to ``call``, or to any call) with ``actions``, in order."""
         with self._server.lock:
             self._server.scripts.setdefault(call, deque()).extend(actions)
+
+    def clear(self) -> None:
+        """Forget every scripted action not served yet."""
+        with self._server.lock:
+            self._server.scripts.clear()
 
     def always(self, action: Action) -> None:
         """Answer every unscripted request with ``action`` (instead of :class:`Upsolve`)."""
