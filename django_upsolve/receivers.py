@@ -2,15 +2,19 @@
 
 Django sends ``user_logged_in`` with ``send`` (not ``send_robust``), after the
 session was rotated, so any exception here would turn a login into a 500.
-Everything is therefore caught and logged; the login goes on as usual.
+Everything is therefore caught and logged; the login goes on as usual. When the
+login runs in a transaction (``ATOMIC_REQUESTS``) the sync runs in a savepoint,
+so that a database error in it cannot break that transaction (and lose the session).
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext, suppress
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
+from django.db import router, transaction
 from django.dispatch import receiver
 
 from .conf import upsolve_settings
@@ -27,8 +31,18 @@ def sync_on_login(sender: Any, user: Any, **kwargs: Any) -> None:
     try:
         if not upsolve_settings.SYNC_ON_LOGIN:
             return
-        sync(user)
-    except UpsolveError:
-        pass  # Already logged and recorded on the profile by the service layer.
+        # An UpsolveError was already logged and recorded on the profile by the service layer
+        # (caught inside the savepoint, so that record is kept).
+        with _savepoint_if_in_transaction(), suppress(UpsolveError):
+            sync(user)
     except Exception:
         logger.exception("Unexpected error while syncing user pk=%s with Upsolve.", user.pk)
+
+
+def _savepoint_if_in_transaction() -> AbstractContextManager[object]:
+    from .models import UpsolveProfile
+
+    using = router.db_for_write(UpsolveProfile)
+    if transaction.get_connection(using).in_atomic_block:
+        return transaction.atomic(using=using)
+    return nullcontext()

@@ -19,6 +19,7 @@ from django_upsolve import breaker
 from django_upsolve.conf import upsolve_settings
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from tests.reliability.faultserver import FaultServer
+from tests.reliability.routing import pinned
 
 API_KEY = settings.UPSOLVE["API_KEY"]
 #: A compact JWT as Upsolve issues them (the header is a JSON object: ``eyJ``...).
@@ -98,6 +99,21 @@ def cache_alias(request: pytest.FixtureRequest) -> Iterator[str]:
         prefix = settings.CACHES["redis"]["KEY_PREFIX"]
         for raw in client.scan_iter(match=f"{prefix}:*"):
             client.delete(raw)
+
+
+def on(*aliases: str) -> list[Any]:
+    """Parameters for the indirect ``database`` fixture: real transactions on each alias."""
+    return [
+        pytest.param(alias, marks=pytest.mark.django_db(transaction=True, databases=[alias]))
+        for alias in aliases
+    ]
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every query of the test, from any thread, goes to this alias (parametrise with ``on``)."""
+    with pinned(request.param):
+        yield request.param
 
 
 @pytest.fixture

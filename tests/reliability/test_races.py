@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 from django.conf import settings
@@ -24,26 +24,18 @@ from django.utils import timezone
 from django_upsolve import services
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from django_upsolve.services import get_token
-from tests.reliability.conftest import PASSWORD, assert_rows_whole, log_in, make_user, upsolve
+from tests.reliability.conftest import (
+    PASSWORD,
+    assert_rows_whole,
+    log_in,
+    make_user,
+    on,
+    upsolve,
+)
 from tests.reliability.faultserver import Upsolve
-from tests.reliability.routing import pinned
 
 T = TypeVar("T")
 SLOW = Upsolve(delay=0.05)
-
-
-def on(*aliases: str) -> list[Any]:
-    return [
-        pytest.param(alias, marks=pytest.mark.django_db(transaction=True, databases=[alias]))
-        for alias in aliases
-    ]
-
-
-@pytest.fixture
-def database(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every query of the test, from any thread, goes to this database alias."""
-    with pinned(request.param):
-        yield request.param
 
 
 def in_threads(count: int, work: Callable[[int], T]) -> list[T]:
