@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import services
+from ..client import CallPolicy
 from ..exceptions import UpsolveBreakerOpen, UpsolveError
 from ..models import UpsolveProfile
+
+logger = logging.getLogger("django_upsolve.admin")
 
 #: Most profiles one action handles: each may call Upsolve within the admin request.
 ACTION_LIMIT = 100
@@ -28,12 +32,16 @@ def _run(
     modeladmin: admin.ModelAdmin[Any],
     request: HttpRequest,
     queryset: QuerySet[UpsolveProfile],
-    operation: Callable[[UpsolveProfile], object],
+    operation: Callable[[UpsolveProfile, CallPolicy], object],
     *,
     log_message: str,
     success: Callable[[int], str],
 ) -> None:
-    """Apply ``operation`` to each selected profile; stop early once the breaker is open."""
+    """Apply ``operation`` to each selected profile; stop early once the breaker is open.
+
+    All profiles share one background budget (``DEADLINE``), so an action during an
+    outage ends within it instead of waiting out each profile's retries in turn.
+    """
     profiles = list(queryset.select_related("user")[: ACTION_LIMIT + 1])
     if len(profiles) > ACTION_LIMIT:
         modeladmin.message_user(
@@ -46,17 +54,22 @@ def _run(
             messages.ERROR,
         )
         return
+    policy = CallPolicy.background()
     succeeded = 0
     failures: list[str] = []
     not_tried = 0
     for index, profile in enumerate(profiles):
         try:
-            operation(profile)
+            operation(profile, policy)
         except UpsolveError as err:
             failures.append(f"{profile}: {Truncator(str(err)).chars(ERROR_LENGTH)}")
             if isinstance(err, UpsolveBreakerOpen):
                 not_tried = len(profiles) - index - 1
                 break
+        except Exception:
+            # A bug in the project's adapter must not turn the action into a 500.
+            logger.exception("Unexpected error in an Upsolve admin action on %s.", profile.pk)
+            failures.append(f"{profile}: {_('unexpected error, see the server log')}")
         else:
             succeeded += 1
             modeladmin.log_change(request, profile, log_message)
@@ -102,7 +115,7 @@ def refresh_tokens(
         modeladmin,
         request,
         queryset,
-        lambda profile: services.refresh_token(profile.user),
+        lambda profile, policy: services.refresh_token(profile.user, policy=policy),
         log_message="Refreshed the Upsolve token.",
         success=lambda n: (
             ngettext(
@@ -126,7 +139,7 @@ def reregister(
         modeladmin,
         request,
         queryset,
-        lambda profile: services.reregister(profile.user),
+        lambda profile, policy: services.reregister(profile.user, policy=policy),
         log_message="Registered again with Upsolve.",
         success=lambda n: (
             ngettext(
@@ -145,7 +158,7 @@ def clear_tokens(
         modeladmin,
         request,
         queryset,
-        services.clear_token,
+        lambda profile, policy: services.clear_token(profile),
         log_message="Cleared the stored Upsolve token.",
         success=lambda n: (
             ngettext(

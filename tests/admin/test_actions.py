@@ -175,3 +175,16 @@ def test_staff_with_the_change_permission_can_run_actions(staff_client, synced, 
     response = post_action(operator, "refresh_tokens", [ada])
 
     assert messages_of(response) == [("success", "Refreshed the token of 1 profile.")]
+
+
+def test_a_bug_in_the_adapter_is_reported_not_a_500(admin_client, synced, settings, caplog):
+    (ada,) = synced("ada")
+    settings.UPSOLVE = {**settings.UPSOLVE, "ADAPTER": "tests.adapters.BrokenAdapter"}
+
+    response = post_action(admin_client, "refresh_tokens", [ada])
+
+    assert response.status_code == 200
+    assert messages_of(response) == [
+        ("error", "1 profile failed: ada: unexpected error, see the server log")
+    ]
+    assert "Unexpected error in an Upsolve admin action" in caplog.text
