@@ -7,6 +7,7 @@ code written against ``requests`` keeps catching them.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import requests
 from django.core.exceptions import ImproperlyConfigured
@@ -33,11 +34,18 @@ def redact(text: str, *secrets: str) -> str:
     return text
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line, without control characters (PostgreSQL cannot store a NUL)."""
+    return " ".join(
+        "".join(" " if unicodedata.category(ch) in {"Cc", "Cs"} else ch for ch in text).split()
+    )
+
+
 def excerpt(body: bytes | str, *secrets: str) -> str:
     """A one-line, redacted excerpt of at most ``EXCERPT_LENGTH`` characters of a body."""
     if isinstance(body, bytes):
         body = body[: EXCERPT_LENGTH * 4].decode("utf-8", errors="replace")
-    text = " ".join(redact(body, *secrets).split())
+    text = one_line(redact(body, *secrets))
     if len(text) > EXCERPT_LENGTH:
         text = text[: EXCERPT_LENGTH - 1] + "…"
     return text
@@ -68,7 +76,7 @@ class UpsolveError(Exception):
         call: str = "",
         body_excerpt: str = "",
     ) -> None:
-        self.message = redact(message)
+        self.message = one_line(redact(message))
         self.status_code = status_code
         self.call = call
         self.body_excerpt = body_excerpt

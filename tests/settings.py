@@ -74,11 +74,11 @@ def _test_database(url: str, name: str) -> dict[str, Any]:
 
 
 DATABASES = {
-    "default": _test_database(env("DATABASE_URL", default="sqlite://:memory:"), "default"),
+    "default": _test_database(env("DATABASE_URL", default="") or "sqlite://:memory:", "default"),
     # The race tests (tests/reliability/test_races.py) also run here whatever DATABASE_URL
     # says, through tests.reliability.routing.PinnedRouter: PostgreSQL has real row locks.
     "postgres": _test_database(
-        env("TEST_POSTGRES_URL", default="postgres://postgres@127.0.0.1:5432/test"), "races"
+        env("TEST_POSTGRES_URL", default="") or "postgres://postgres@127.0.0.1:5432/test", "races"
     ),
 }
 DATABASE_ROUTERS = ["tests.reliability.routing.PinnedRouter"]
@@ -88,9 +88,10 @@ CACHES = {
     # UPSOLVE["CACHE_ALIAS"] = "redis" keeps the breaker and locks in Redis (tests/reliability).
     "redis": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env("REDIS_URL", default="redis://127.0.0.1:6379/15"),
+        "LOCATION": env("REDIS_URL", default="") or "redis://127.0.0.1:6379/15",
         # Per run, so concurrent runs never share state; a subprocess can be handed the prefix.
-        "KEY_PREFIX": env("UPSOLVE_TEST_CACHE_PREFIX", default=f"django-upsolve-{os.getpid()}"),
+        "KEY_PREFIX": env("UPSOLVE_TEST_CACHE_PREFIX", default="")
+        or f"django-upsolve-{os.getpid()}",
     },
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

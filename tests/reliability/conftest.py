@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,8 @@ def assert_failure_kept_token(user: Any, before: UpsolveProfile, logs: LogCaptur
     assert after.has_valid_token()
     assert after.last_error and after.last_error_at
     assert_secret_free(after.last_error, before.token)
+    # One line, no control characters: PostgreSQL cannot even store a NUL.
+    assert not any(unicodedata.category(ch) == "Cc" for ch in after.last_error)
     failures = logs.messages("django_upsolve", logging.INFO)
     assert any(f"sync failed for user pk={user.pk}" in m for m in failures)
     assert_rows_whole()

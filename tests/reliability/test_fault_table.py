@@ -137,6 +137,13 @@ CASES: dict[str, Case] = {
     "404": Case((Respond(404, ERROR),), exc.UpsolveNotFound, 1, 0, 404),
     "400": Case((Respond(400, NAMED_FIELDS),), exc.UpsolveValidationError, 1, 0, 400),
     "422": Case((Respond(422, NAMED_FIELDS),), exc.UpsolveValidationError, 1, 0, 422),
+    "422 naming odd fields": Case(
+        (Respond(422, {"errors": [{"field": "user\x00Id\r\n"}, {"field": "\x07"}]}),),
+        exc.UpsolveValidationError,
+        1,
+        0,
+        422,
+    ),
     # 429: a short Retry-After is waited for once; a long one opens the breaker that long
     # (capped); a bad one is ignored (a normal retry) and never hides the status.
     "429 retry-after 0.2": Case((too_many("0.2"),), None, 2),
