@@ -96,7 +96,7 @@ def cache_alias(request: pytest.FixtureRequest) -> Iterator[str]:
         yield alias
     if alias == "redis":
         redis = caches["redis"]
-        client = redis._cache.get_client()  # type: ignore[attr-defined]
+        client = redis._cache.get_client()
         prefix = settings.CACHES["redis"]["KEY_PREFIX"]
         for raw in client.scan_iter(match=f"{prefix}:*"):
             client.delete(raw)
