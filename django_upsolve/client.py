@@ -260,9 +260,15 @@ class UpsolveClient:
     def _call(self, call: str, body: dict[str, Any], policy: CallPolicy | None) -> dict[str, Any]:
         policy = policy or CallPolicy.background()
         payload = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        if policy.remaining() < MIN_ATTEMPT_TIME:
+            # Spent waiting on our side (locks, earlier calls): says nothing of Upsolve's health.
+            raise UpsolveTimeout("The deadline ran out before the call.", call=call)
         attempt = 0
+        last_error: UpsolveError | None = None
         while True:
             if not breaker.allow_request():
+                if last_error is not None:
+                    raise last_error  # The breaker opened between our attempts.
                 raise UpsolveBreakerOpen("Calls to Upsolve are paused after failures.", call=call)
             try:
                 data = self._attempt(call, payload, policy)
@@ -274,6 +280,7 @@ class UpsolveClient:
                 logger.info("Retrying Upsolve %s in %.2f s after: %s", call, delay, err)
                 time.sleep(delay)
                 attempt += 1
+                last_error = err
                 continue
             breaker.record_success()
             return data
@@ -303,8 +310,6 @@ class UpsolveClient:
 
     def _attempt(self, call: str, payload: bytes, policy: CallPolicy) -> dict[str, Any]:
         remaining = policy.remaining()
-        if remaining < MIN_ATTEMPT_TIME:
-            raise UpsolveTimeout("The deadline ran out before the call.", call=call)
         connect, read = (min(limit, remaining) for limit in self.timeout)
         try:
             response = self.session.post(

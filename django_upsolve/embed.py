@@ -17,8 +17,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 
 from .conf import upsolve_settings
-from .models import UpsolveProfile
-from .services import get_token
+from .services import get_fresh_profile
 from .tokens import is_jwt_shaped
 
 logger = logging.getLogger("django_upsolve.embed")
@@ -48,16 +47,11 @@ def current_token(user: AbstractBaseUser | AnonymousUser) -> EmbedToken | None:
     if isinstance(user, AnonymousUser) or not user.is_authenticated:
         return None
     try:
-        if get_token(user) is None:
-            return None
-        # Token and expiry read as one pair: a concurrent refresh cannot split them.
-        profile = (
-            UpsolveProfile.objects.filter(user_id=user.pk).only("token", "token_expires_at").first()
-        )
+        profile = get_fresh_profile(user)
     except Exception:
         logger.exception("Could not get an Upsolve token for user pk=%s.", user.pk)
         return None
-    if profile is None or profile.token_expires_at is None or not profile.has_valid_token():
+    if profile is None or profile.token_expires_at is None:
         return None
     if not is_jwt_shaped(profile.token):  # never render something that needs escaping
         return None

@@ -1,9 +1,10 @@
 """The flow: ensure the tenant, ensure the user, hold a fresh token.
 
-Public API: ``get_token``, ``sync_on_login``, ``refresh_token``, ``reregister``,
-``clear_token``. Concurrent callers for one user (or one tenant) are
-serialised by a cache lock, re-read the database once they hold it, and skip
-work another caller already did; unique constraints back this up.
+Public API: ``get_token``, ``get_fresh_profile``, ``sync_on_login``,
+``refresh_token``, ``reregister``, ``clear_token``. Concurrent callers for one
+user (or one tenant) are serialised by a cache lock, re-read the database once
+they hold it, and skip work another caller already did; unique constraints back
+this up.
 """
 
 from __future__ import annotations
@@ -49,19 +50,28 @@ def get_token(user: AbstractBaseUser, *, force: bool = False) -> str | None:
     registered as needed and a new token fetched within the login time budget.
     Never raises for Upsolve failures: they are logged and recorded on the profile.
     """
+    profile = get_fresh_profile(user, force=force)
+    return profile.token if profile is not None else None
+
+
+def get_fresh_profile(user: AbstractBaseUser, *, force: bool = False) -> UpsolveProfile | None:
+    """The profile of ``user`` holding a token as :func:`get_token` describes, or ``None``.
+
+    Token and expiry come from one read, so a concurrent refresh cannot split them.
+    """
     if not getattr(user, "is_authenticated", False):
         return None
     margin = upsolve_settings.REFRESH_MARGIN
     if not force:
         profile = UpsolveProfile.objects.filter(user_id=user.pk).first()
         if profile is not None and profile.has_fresh_token(margin):
-            return profile.token
+            return profile
     try:
         profile = _sync(user, CallPolicy.login(), token_after=timezone.now() if force else None)
     except UpsolveError:
         profile = UpsolveProfile.objects.filter(user_id=user.pk).first()
     if profile is not None and profile.has_fresh_token(margin):
-        return profile.token
+        return profile
     return None
 
 

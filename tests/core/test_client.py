@@ -307,3 +307,25 @@ def test_each_request_has_connect_and_read_timeouts(client, http):
     connect, read = timeout  # type: ignore[misc]
     assert 0 < connect <= upsolve_settings.TIMEOUT[0]
     assert 0 < read <= upsolve_settings.LOGIN_DEADLINE
+
+
+def test_a_deadline_spent_before_the_call_sends_nothing_and_spares_the_breaker(client, http):
+    from django_upsolve import breaker
+
+    spent = CallPolicy.within(0, max_retries=1)
+    for _ in range(upsolve_settings.BREAKER_THRESHOLD + 1):
+        with pytest.raises(exc.UpsolveTimeout):
+            client.user_token(user_id=USER, expiration=3600, policy=spent)
+    assert len(http.calls) == 0
+    assert breaker.status().state == "closed"
+    assert breaker.status().failures == 0
+
+
+def test_breaker_opening_between_attempts_keeps_the_real_error(client, http, settings):
+    settings.UPSOLVE = {**settings.UPSOLVE, "BREAKER_THRESHOLD": 1}
+    http.post(f"{API}/user-token", status=503, body="<html>down</html>")
+    with pytest.raises(exc.UpsolveUnavailable) as caught:
+        client.user_token(user_id=USER, expiration=3600, policy=fast())
+    assert type(caught.value) is exc.UpsolveUnavailable
+    assert caught.value.status_code == 503
+    assert len(http.calls) == 1  # the retry was skipped: the breaker opened
