@@ -6,6 +6,7 @@
 - E004 ADAPTER cannot be imported or is not an UpsolveAdapter
 - E005 a number setting is not a positive number, or TIMEOUT is malformed
 - E006 settings.UPSOLVE is not a dict
+- E007 CACHE_ALIAS names no cache in settings.CACHES
 - W001 API_KEY has neither the ``up_admin_`` nor the ``up_embed_`` prefix
 - W002 REFRESH_MARGIN is not shorter than TOKEN_EXPIRATION
 - W003 the cache used for locks and the breaker is per-process (local memory)
@@ -152,7 +153,15 @@ def _check_numbers() -> list[checks.CheckMessage]:
 
 def _check_cache() -> list[checks.CheckMessage]:
     alias = upsolve_settings.CACHE_ALIAS
-    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+    if alias not in settings.CACHES:
+        return [
+            _error(
+                f"UPSOLVE['CACHE_ALIAS'] = {alias!r} is not in settings.CACHES.",
+                "Name one of your CACHES (it holds the circuit breaker and the locks).",
+                "E007",
+            )
+        ]
+    backend = settings.CACHES[alias].get("BACKEND", "")
     if backend in LOCAL_MEMORY_BACKENDS and not settings.DEBUG:
         return [
             checks.Warning(

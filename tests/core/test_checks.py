@@ -103,6 +103,10 @@ def test_bad_numbers(change):
     assert ids(**change) == {"django_upsolve.E005"}
 
 
+def test_unknown_cache_alias():
+    assert ids(CACHE_ALIAS="nowhere") == {"django_upsolve.E007"}
+
+
 def test_margin_not_shorter_than_lifetime_warns():
     assert ids(TOKEN_EXPIRATION=300, REFRESH_MARGIN=300) == {"django_upsolve.W002"}
 
