@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -16,9 +15,6 @@ from django.utils import timezone
 
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from tests.conftest import make_jwt
-
-# The e-mail user suite needs its own settings; test_user_admin.py runs it in a subprocess.
-collect_ignore = [] if "custom_user" in settings.AUTH_USER_MODEL else ["email_user"]
 
 API_KEY = "up_admin_test_0123456789abcdef"
 PROFILES = "/admin/django_upsolve/upsolveprofile/"

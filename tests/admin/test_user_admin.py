@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
@@ -22,8 +18,6 @@ from django_upsolve.admin.users import user_search_fields
 from django_upsolve.models import UpsolveTenant
 
 from .conftest import PROFILES
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -162,29 +156,6 @@ def test_search_fields_are_read_from_the_user_model_at_request_time(monkeypatch,
     profile_admin = admin.site.get_model_admin(profiles.UpsolveProfile)
 
     assert profile_admin.get_search_fields(rf.get("/")) == ["user__handle"]
-
-
-def test_admin_works_with_an_email_login_user_model():
-    """The custom-user suite (UUID keys, e-mail login, no username) runs in its own process."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "tests/admin/email_user",
-            "--ds=tests.custom_user.settings",
-            "-q",
-            "-p",
-            "no:randomly",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert " passed" in result.stdout
 
 
 @pytest.mark.django_db

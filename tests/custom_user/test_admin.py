@@ -1,4 +1,4 @@
-"""Run by ``tests/admin/test_user_admin.py`` under ``tests.custom_user.settings``."""
+"""The admin with an e-mail login user model; run by ``tests/core/test_custom_user_model.py``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django_upsolve.admin.display import mask_token
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from tests.conftest import make_jwt
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.admin.email_user.urls")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.custom_user.admin_urls")]
 
 PROFILES = "/ops/django_upsolve/upsolveprofile/"
 USERS = "/ops/custom_user/emailuser/"
@@ -30,10 +30,6 @@ def profile() -> UpsolveProfile:
     user = get_user_model().objects.create_user("ada@acme.test", display_name="Ada")
     tenant = UpsolveTenant.objects.create(external_id="acme", name="Acme")
     return UpsolveProfile.objects.create(user=user, tenant=tenant, token=make_jwt())
-
-
-def test_the_swapped_model_is_in_use():
-    assert get_user_model()._meta.label == "custom_user.EmailUser"
 
 
 def test_profiles_list_and_search_by_email(operator, profile):
