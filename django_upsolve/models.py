@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Self
+from typing import ClassVar, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -38,16 +38,18 @@ def token_state_filter(state: TokenState, *, now: datetime, margin: float) -> Q:
     return has_token & Q(token_expires_at__gt=soon)
 
 
-class UpsolveTenantQuerySet(models.QuerySet["UpsolveTenant"]):
-    """Filters and per-tenant user counts for operators (admin, ``upsolve_status``)."""
+_M = TypeVar("_M", bound=models.Model)
 
-    #: The conditions behind the filters, also usable in ``Count(filter=...)``.
-    REGISTERED = Q(upsolve_id__isnull=False)
-    FAILING = Q(last_error_at__isnull=False)
 
-    @staticmethod
-    def with_failing_users_condition() -> Q:
-        return Q(pk__in=UpsolveProfile.objects.failing().values("tenant_id"))
+class _RegistrationQuerySet(models.QuerySet[_M]):
+    """Filters for operators (admin, ``upsolve_status``) shared by tenants and profiles.
+
+    ``REGISTERED`` and ``FAILING`` are the conditions behind the filters, also usable in
+    ``Count(filter=...)``.
+    """
+
+    REGISTERED: ClassVar[Q]
+    FAILING: ClassVar[Q] = Q(last_error_at__isnull=False)
 
     def registered(self) -> Self:
         return self.filter(self.REGISTERED)
@@ -57,6 +59,16 @@ class UpsolveTenantQuerySet(models.QuerySet["UpsolveTenant"]):
 
     def failing(self) -> Self:
         return self.filter(self.FAILING)
+
+
+class UpsolveTenantQuerySet(_RegistrationQuerySet["UpsolveTenant"]):
+    """Tenant filters and per-tenant user counts."""
+
+    REGISTERED = Q(upsolve_id__isnull=False)
+
+    @staticmethod
+    def with_failing_users_condition() -> Q:
+        return Q(pk__in=UpsolveProfile.objects.failing().values("tenant_id"))
 
     def with_failing_users(self) -> Self:
         return self.filter(self.with_failing_users_condition())
@@ -109,21 +121,10 @@ class UpsolveTenant(models.Model):
         return self.upsolve_id is not None
 
 
-class UpsolveProfileQuerySet(models.QuerySet["UpsolveProfile"]):
-    """Filters for operators (admin, ``upsolve_status``)."""
+class UpsolveProfileQuerySet(_RegistrationQuerySet["UpsolveProfile"]):
+    """Profile filters, token states included."""
 
-    #: The conditions behind the filters, also usable in ``Count(filter=...)``.
     REGISTERED = Q(registered_at__isnull=False)
-    FAILING = Q(last_error_at__isnull=False)
-
-    def registered(self) -> Self:
-        return self.filter(self.REGISTERED)
-
-    def not_registered(self) -> Self:
-        return self.filter(~self.REGISTERED)
-
-    def failing(self) -> Self:
-        return self.filter(self.FAILING)
 
     def in_token_state(
         self, state: TokenState, *, margin: float, now: datetime | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from . import payloads, signals
 from .adapter import Tenant, UpsolveAdapter, get_adapter
-from .client import CallPolicy, get_client
+from .client import CallPolicy, IssuedToken, get_client
 from .conf import upsolve_settings
 from .exceptions import (
     UpsolveAuthError,
@@ -135,12 +136,13 @@ def _sync(
             f"user:{user.pk}", wait=max(policy.remaining(), 0), hold=policy.remaining() + LOCK_SLACK
         ):
             profile, _ = UpsolveProfile.objects.get_or_create(user_id=user.pk)
+            sync = _UserSync(user, profile, adapter, tenant_info, policy)
             try:
                 tenant = _ensure_tenant(tenant_info, policy)
                 if force_register or not profile.is_registered or profile.tenant_id != tenant.pk:
-                    _register_user(profile, user, tenant, tenant_info, adapter, policy)
+                    sync.register(tenant)
                 if _needs_token(profile, token_after):
-                    _fetch_token(profile, user, tenant, tenant_info, adapter, policy)
+                    sync.fetch_token(tenant)
             except UpsolveError as err:
                 _record_failure(profile, user, err)
                 raise
@@ -213,78 +215,80 @@ def _register_tenant(
     return tenant
 
 
-def _register_user(
-    profile: UpsolveProfile,
-    user: AbstractBaseUser,
-    tenant: UpsolveTenant,
-    tenant_info: Tenant,
-    adapter: UpsolveAdapter,
-    policy: CallPolicy,
-) -> None:
-    name = payloads.clean_text(adapter.get_user_name(user), field="name")
-    properties = payloads.encode_properties(adapter.get_user_properties(user, tenant_info))
-    role_id = payloads.uuid_text(adapter.get_role_id(user), field="userRoleId")
-    result = get_client().register_user(
-        organization_id=str(tenant.upsolve_id),
-        user_id=str(profile.upsolve_user_id),
-        role_id=role_id,
-        name=name,
-        properties=properties,
-        policy=policy,
-    )
-    profile.upsolve_user_id = result.user_id
-    profile.tenant = tenant
-    profile.role_id, profile.name, profile.properties = role_id, name, properties
-    profile.registered_at = timezone.now()
-    profile.save(
-        update_fields=[
-            "upsolve_user_id",
-            "tenant",
-            "role_id",
-            "name",
-            "properties",
-            "registered_at",
-            "updated_at",
-        ]
-    )
-    logger.info("Registered user pk=%s with Upsolve.", user.pk)
-    signals.user_registered.send(sender=UpsolveProfile, profile=profile, user=user)
+@dataclass(frozen=True)
+class _UserSync:
+    """One sync of one user: the profile being brought up to date and what it is built from."""
 
+    user: AbstractBaseUser
+    profile: UpsolveProfile
+    adapter: UpsolveAdapter
+    tenant_info: Tenant
+    policy: CallPolicy
 
-def _fetch_token(
-    profile: UpsolveProfile,
-    user: AbstractBaseUser,
-    tenant: UpsolveTenant,
-    tenant_info: Tenant,
-    adapter: UpsolveAdapter,
-    policy: CallPolicy,
-) -> None:
-    client = get_client()
-    expiration = upsolve_settings.TOKEN_EXPIRATION
-    try:
-        issued = client.user_token(
-            user_id=str(profile.upsolve_user_id), expiration=expiration, policy=policy
+    def register(self, tenant: UpsolveTenant) -> None:
+        """Send the user's current name, role and properties, in ``tenant``."""
+        user, profile = self.user, self.profile
+        name = payloads.clean_text(self.adapter.get_user_name(user), field="name")
+        properties = payloads.encode_properties(
+            self.adapter.get_user_properties(user, self.tenant_info)
         )
-    except UpsolveNotFound:
-        logger.warning("Upsolve does not know user pk=%s; registering again.", user.pk)
-        _register_user(profile, user, tenant, tenant_info, adapter, policy)
-        issued = client.user_token(
-            user_id=str(profile.upsolve_user_id), expiration=expiration, policy=policy
+        role_id = payloads.uuid_text(self.adapter.get_role_id(user), field="userRoleId")
+        result = get_client().register_user(
+            organization_id=str(tenant.upsolve_id),
+            user_id=str(profile.upsolve_user_id),
+            role_id=role_id,
+            name=name,
+            properties=properties,
+            policy=self.policy,
         )
-    profile.token, profile.token_expires_at = issued.token, issued.expires_at
-    profile.token_refreshed_at = issued.received_at
-    profile.last_error, profile.last_error_at = "", None
-    profile.save(
-        update_fields=[
-            "token",
-            "token_expires_at",
-            "token_refreshed_at",
-            "last_error",
-            "last_error_at",
-            "updated_at",
-        ]
-    )
-    signals.token_refreshed.send(sender=UpsolveProfile, profile=profile, user=user)
+        profile.upsolve_user_id = result.user_id
+        profile.tenant = tenant
+        profile.role_id, profile.name, profile.properties = role_id, name, properties
+        profile.registered_at = timezone.now()
+        profile.save(
+            update_fields=[
+                "upsolve_user_id",
+                "tenant",
+                "role_id",
+                "name",
+                "properties",
+                "registered_at",
+                "updated_at",
+            ]
+        )
+        logger.info("Registered user pk=%s with Upsolve.", user.pk)
+        signals.user_registered.send(sender=UpsolveProfile, profile=profile, user=user)
+
+    def fetch_token(self, tenant: UpsolveTenant) -> None:
+        """Store a new token; a user Upsolve forgot (404) is registered again, once."""
+        profile = self.profile
+        try:
+            issued = self._user_token()
+        except UpsolveNotFound:
+            logger.warning("Upsolve does not know user pk=%s; registering again.", self.user.pk)
+            self.register(tenant)
+            issued = self._user_token()
+        profile.token, profile.token_expires_at = issued.token, issued.expires_at
+        profile.token_refreshed_at = issued.received_at
+        profile.last_error, profile.last_error_at = "", None
+        profile.save(
+            update_fields=[
+                "token",
+                "token_expires_at",
+                "token_refreshed_at",
+                "last_error",
+                "last_error_at",
+                "updated_at",
+            ]
+        )
+        signals.token_refreshed.send(sender=UpsolveProfile, profile=profile, user=self.user)
+
+    def _user_token(self) -> IssuedToken:
+        return get_client().user_token(
+            user_id=str(self.profile.upsolve_user_id),
+            expiration=upsolve_settings.TOKEN_EXPIRATION,
+            policy=self.policy,
+        )
 
 
 def _record_failure(profile: UpsolveProfile, user: AbstractBaseUser, err: UpsolveError) -> None:
