@@ -103,7 +103,7 @@ class TenantStateFilter(_ConditionFilter):
 
 class TokenStateFilter(_ConditionFilter):
     title = _("token")
-    parameter_name = "token"
+    parameter_name = "token_state"
 
     def conditions(self) -> list[tuple[str, StrOrPromise, Q]]:
         now, margin = timezone.now(), upsolve_settings.REFRESH_MARGIN

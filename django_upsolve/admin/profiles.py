@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
@@ -101,6 +102,12 @@ class UpsolveProfileAdmin(ProfileColumns, UpsolveModelAdmin):
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
         return user_search_fields(get_user_model())
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # ``?token__startswith=…`` would let a viewer recover a token character by character.
+        if lookup.split(LOOKUP_SEP, 1)[0] == "token":
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # One profile at a time (as when its user is deleted): no bulk "delete selected".

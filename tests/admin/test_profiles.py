@@ -90,11 +90,11 @@ def test_search_by_username_and_email(admin_client, make_profile, query, expecte
         ({"state": "registered"}, ["expired", "expiring", "failing", "valid"]),
         ({"state": "not_registered"}, ["pending"]),
         ({"state": "failing"}, ["failing"]),
-        ({"token": "valid"}, ["failing", "valid"]),
-        ({"token": "expiring"}, ["expiring"]),
-        ({"token": "expired"}, ["expired"]),
-        ({"token": "none"}, ["pending"]),
-        ({"state": "registered", "token": "valid"}, ["failing", "valid"]),
+        ({"token_state": "valid"}, ["failing", "valid"]),
+        ({"token_state": "expiring"}, ["expiring"]),
+        ({"token_state": "expired"}, ["expired"]),
+        ({"token_state": "none"}, ["pending"]),
+        ({"state": "registered", "token_state": "valid"}, ["failing", "valid"]),
     ],
 )
 def test_filter_by_state(admin_client, make_profile, params, expected):
@@ -111,8 +111,8 @@ def test_a_token_with_no_text_counts_as_none(admin_client, make_profile):
     profile = make_profile("cleared")
     UpsolveProfile.objects.filter(pk=profile.pk).update(token="")
 
-    assert usernames(admin_client.get(PROFILES, {"token": "none"})) == ["cleared"]
-    assert usernames(admin_client.get(PROFILES, {"token": "valid"})) == []
+    assert usernames(admin_client.get(PROFILES, {"token_state": "none"})) == ["cleared"]
+    assert usernames(admin_client.get(PROFILES, {"token_state": "valid"})) == []
 
 
 def test_filter_by_tenant_lists_every_tenant_when_few(admin_client, make_tenant, make_profile):
@@ -162,7 +162,7 @@ def test_filter_by_tenant_refuses_a_malformed_tenant(admin_client, make_profile)
 
 
 def test_unknown_token_state_shows_the_admin_error(admin_client):
-    response = admin_client.get(PROFILES, {"token": "forever"})
+    response = admin_client.get(PROFILES, {"token_state": "forever"})
 
     assert response.status_code == 302
     assert response["Location"].endswith("?e=1")
