@@ -245,7 +245,10 @@ def pages() -> list[tuple[str, str]]:
         ("profiles: filter failing", f"{profiles}?state=failing"),
         ("profiles: filter not registered", f"{profiles}?state=not_registered"),
         ("profiles: filter tenant", f"{profiles}?tenant__id__exact={tenant.pk}"),
-        ("profiles: tenant + token valid", f"{profiles}?tenant__id__exact={tenant.pk}&token_state=valid"),
+        (
+            "profiles: tenant + token valid",
+            f"{profiles}?tenant__id__exact={tenant.pk}&token_state=valid",
+        ),
         ("profiles: sort by token expiry", f"{profiles}?o={{token_state}}"),
         ("profiles: sort by tenant", f"{profiles}?o={{tenant_link}}"),
         ("profiles: sort by last error", f"{profiles}?o=-{{last_error_at}}"),
