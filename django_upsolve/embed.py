@@ -7,6 +7,7 @@ database or adapter failures (they are logged and the caller shows a placeholder
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,8 +35,12 @@ class EmbedToken:
 
     @property
     def expires_epoch(self) -> int:
-        """The expiry in whole seconds since the epoch (rounded down)."""
-        return int(self.expires_at.timestamp())
+        """The expiry in whole seconds since the epoch, rounded up.
+
+        Rounded up, a browser that asks ``REFRESH_MARGIN`` before it never asks while the
+        server still finds the token fresh.
+        """
+        return math.ceil(self.expires_at.timestamp())
 
 
 def current_token(user: AbstractBaseUser | AnonymousUser) -> EmbedToken | None:

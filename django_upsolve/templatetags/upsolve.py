@@ -11,8 +11,10 @@ The iframe tags accept the iframe attributes ``width``, ``height``, ``title``,
 ``loading``, ``referrerpolicy``, ``class`` and ``id``; ``theme`` (``light`` or
 ``dark``) and every other keyword (e.g. ``dbAuthToken=…``) become query
 parameters. A stale token is refreshed first; a fresh one costs no HTTP call.
-Anonymous users, and users for whom no token can be had, get the
-``django_upsolve/placeholder.html`` template instead: these tags never raise.
+Anonymous users, users the adapter leaves out, and users for whom no token can
+be had get the ``django_upsolve/placeholder.html`` template instead (its
+``reason`` is ``anonymous``, ``not-available`` or ``unavailable``): these tags
+never raise.
 The first iframe of a page also loads ``django_upsolve/upsolve.js``, which
 swaps the token shortly before it expires (see that file for its data- attributes).
 """
@@ -35,6 +37,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from ..adapter import get_adapter
 from ..conf import upsolve_settings
 from ..embed import EmbedToken, Kind, current_token, share_url
 
@@ -90,7 +93,7 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
             return _placeholder(context, request, kind, attributes, "anonymous")
         embed = current_token(request.user)
         if embed is None:
-            return _placeholder(context, request, kind, attributes, "unavailable")
+            return _placeholder(context, request, kind, attributes, _reason(request.user))
         refresh = _refresh_attributes(request, embed)
         include_script = bool(refresh) and not getattr(request, SCRIPT_FLAG, False)
         html = _render(
@@ -115,6 +118,14 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
         except Exception:
             logger.exception("Could not render %s.", PLACEHOLDER_TEMPLATE)
             return SafeString("")
+
+
+def _reason(user: Any) -> str:
+    """Why ``user`` has no token: ``not-available`` when the adapter leaves them out."""
+    adapter = get_adapter()
+    if not adapter.is_eligible(user) or adapter.get_tenant(user) is None:
+        return "not-available"
+    return "unavailable"
 
 
 def _split_options(

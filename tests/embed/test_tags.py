@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -200,6 +201,31 @@ def test_users_without_a_token_get_the_placeholder(make_user, http):
     assert "cannot be shown right now" in html
 
 
+@pytest.mark.parametrize(("email", "active"), [("", True), ("ada@acme.test", False)])
+def test_users_the_adapter_leaves_out_are_told_analytics_are_not_available(
+    make_user, http, email, active
+):
+    user = make_user(lifetime=None)
+    user.email, user.is_active = email, active
+    adapter = {**upsolve_settings.raw, "ADAPTER": "tests.adapters.DomainTenantAdapter"}
+    with override_settings(UPSOLVE=adapter):
+        html = render('{% upsolve_dashboard "d" %}', make_request(user))
+    (placeholder,) = elements(html, "div")
+    assert placeholder["data-upsolve-placeholder"] == "not-available"
+    assert "Analytics are not available for your account." in html
+    assert "reload" not in html
+    assert len(http.calls) == 0
+
+
+def test_a_fresh_token_is_embedded_without_asking_the_adapter(make_user, http, caplog):
+    user = make_user()
+    broken = {**upsolve_settings.raw, "ADAPTER": "tests.adapters.BrokenAdapter"}
+    with override_settings(UPSOLVE=broken), caplog.at_level(logging.ERROR):
+        html = render('{% upsolve_dashboard "d" %}', make_request(user))
+    assert query(only_iframe(html)["src"])[0] == ("jwt", token_of(user))
+    assert caplog.records == []
+
+
 def test_an_exception_anywhere_becomes_the_placeholder(make_user, http, caplog):
     user = make_user(lifetime=None)
     broken = {**upsolve_settings.raw, "ADAPTER": "tests.adapters.BrokenAdapter"}
@@ -258,7 +284,7 @@ def test_refresh_attributes_and_the_script(make_user, http):
     html = render('{% upsolve_dashboard "d" %}', make_request(user))
     iframe = only_iframe(html)
     assert iframe["data-upsolve-token-url"] == "/upsolve/token/"
-    assert iframe["data-upsolve-expires"] == str(int(profile.token_expires_at.timestamp()))
+    assert iframe["data-upsolve-expires"] == str(math.ceil(profile.token_expires_at.timestamp()))
     assert abs(int(iframe["data-upsolve-now"]) - time.time()) < 5
     assert iframe["data-upsolve-refresh-margin"] == str(upsolve_settings.REFRESH_MARGIN)
     assert iframe["data-upsolve-csrf-header"] == "X-CSRFTOKEN"

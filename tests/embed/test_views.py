@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import timedelta
 
@@ -86,10 +87,21 @@ def test_a_fresh_token_is_answered_without_any_http_call(make_user, http):
     assert_never_cached(response)
     body = response.json()
     assert body["token"] == profile.token
-    assert body["expires_at"] == int(profile.token_expires_at.timestamp())
+    assert body["expires_at"] == math.ceil(profile.token_expires_at.timestamp())
     assert abs(body["now"] - time.time()) < 5
     assert set(body) == {"token", "expires_at", "now"}
     assert len(http.calls) == 0
+
+
+@pytest.mark.parametrize(("microsecond", "extra"), [(0, 0), (1, 1), (999_999, 1)])
+def test_the_expiry_is_rounded_up_to_the_second(make_user, http, microsecond, extra):
+    """Rounded down, the browser would ask while the server still finds the token fresh."""
+    user = make_user(lifetime=3600)
+    whole = (timezone.now() + timedelta(hours=1)).replace(microsecond=0)
+    expires = whole.replace(microsecond=microsecond)
+    UpsolveProfile.objects.filter(user=user).update(token_expires_at=expires)
+    body = post_token(csrf_client(user)).json()
+    assert body["expires_at"] == int(whole.timestamp()) + extra
 
 
 def test_each_user_gets_their_own_token_only(make_user, http):
@@ -113,7 +125,7 @@ def test_a_stale_token_is_refreshed_once(db, upsolve_sandbox, django_user_model)
     assert upsolve_sandbox.count("user-token") == before + 1
     profile = UpsolveProfile.objects.get(user=user)
     assert body["token"] == profile.token
-    assert body["expires_at"] == int(profile.token_expires_at.timestamp())
+    assert body["expires_at"] == math.ceil(profile.token_expires_at.timestamp())
     assert profile.token_expires_at > stale_until
 
 
