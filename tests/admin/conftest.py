@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -80,6 +81,14 @@ def make_profile(db: None, make_tenant: MakeTenant) -> MakeProfile:
         return UpsolveProfile.objects.create(**values)
 
     return make
+
+
+@pytest.fixture
+def user_admin() -> Iterator[Any]:
+    """The project's user admin (contrib.auth's here), restored after the test."""
+    model_admin = admin.site.get_model_admin(get_user_model())
+    yield model_admin
+    vars(model_admin).pop("inlines", None)
 
 
 @pytest.fixture

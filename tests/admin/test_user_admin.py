@@ -20,14 +20,6 @@ from django_upsolve.models import UpsolveTenant
 from .conftest import PROFILES
 
 
-@pytest.fixture
-def user_admin():
-    """The project's user admin (contrib.auth's here), restored after the test."""
-    model_admin = admin.site.get_model_admin(get_user_model())
-    yield model_admin
-    vars(model_admin).pop("inlines", None)
-
-
 @pytest.mark.django_db
 def test_the_inline_is_opt_in(admin_client, user_admin, make_profile):
     profile = make_profile("ada")
