@@ -1,8 +1,6 @@
 """The demo served by a real ``manage.py demo`` process, and Debian's Chromium to drive it.
 
-Needs ``/usr/bin/chromium`` (``apt-get install chromium``; override with ``UPSOLVE_CHROMIUM``)
-and Playwright for Python (the ``test`` extra). Without them these tests skip, except
-under CI (``CI`` set), where they fail: a browser test that silently skips proves nothing.
+What the browser needs, and when its absence skips or fails, is in :mod:`.chromium`.
 ``UPSOLVE_SCREENSHOTS`` names a folder to keep the screenshots in.
 """
 
@@ -20,39 +18,18 @@ from typing import Any
 import pytest
 import requests
 
+from .chromium import CHROMIUM, CHROMIUM_ARGS, playwright_sync_api
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("UPSOLVE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: The demo's tokens live 8 s and are refreshed 3 s before they expire.
 TOKEN_EXPIRATION = 8
 REFRESH_MARGIN = 3
 STARTUP_TIMEOUT = 60
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"The browser test cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def sync_api() -> Any:
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _unavailable("Playwright is not installed (pip install playwright).")
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _unavailable(f"No Chromium at {CHROMIUM} (apt-get install chromium).")
-    return sync_api
+    return playwright_sync_api()
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,19 +10,16 @@ import pytest
 from django_upsolve.sandbox import views
 from django_upsolve.sandbox.models import SandboxOrganization, SandboxUser
 
+from ..browser.chromium import CHROMIUM, CHROMIUM_ARGS, playwright_sync_api
 from .conftest import PROJECT_ID, ROLE_ID
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 STRICT_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'self'"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
 
 
 def test_the_countdown_runs_and_shows_the_expiry(live_server: Any) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_sync_api()
     org = SandboxOrganization.objects.create(project_id=PROJECT_ID, name="Acme Ltd")
     user = SandboxUser.objects.create(
         project_id=PROJECT_ID, organization=org, role_id=ROLE_ID, name="Grace Hopper"
@@ -38,7 +34,7 @@ def test_the_countdown_runs_and_shows_the_expiry(live_server: Any) -> None:
         route.fulfill(response=response, headers=headers)
 
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.on("console", lambda message: problems.append(message.text))
