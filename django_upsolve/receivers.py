@@ -10,11 +10,10 @@ so that a database error in it cannot break that transaction (and lose the sessi
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager, nullcontext, suppress
+from contextlib import suppress
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
-from django.db import router, transaction
 from django.dispatch import receiver
 
 from .conf import upsolve_settings
@@ -26,6 +25,7 @@ logger = logging.getLogger("django_upsolve")
 @receiver(user_logged_in, dispatch_uid="django_upsolve.sync_on_login")
 def sync_on_login(sender: Any, user: Any, **kwargs: Any) -> None:
     """Register the user with Upsolve if needed and fetch a token for this login."""
+    from .services import savepoint_if_in_transaction
     from .services import sync_on_login as sync
 
     try:
@@ -33,16 +33,7 @@ def sync_on_login(sender: Any, user: Any, **kwargs: Any) -> None:
             return
         # An UpsolveError was already logged and recorded on the profile by the service layer
         # (caught inside the savepoint, so that record is kept).
-        with _savepoint_if_in_transaction(), suppress(UpsolveError):
+        with savepoint_if_in_transaction(), suppress(UpsolveError):
             sync(user)
     except Exception:
         logger.exception("Unexpected error while syncing user pk=%s with Upsolve.", user.pk)
-
-
-def _savepoint_if_in_transaction() -> AbstractContextManager[object]:
-    from .models import UpsolveProfile
-
-    using = router.db_for_write(UpsolveProfile)
-    if transaction.get_connection(using).in_atomic_block:
-        return transaction.atomic(using=using)
-    return nullcontext()

@@ -10,9 +10,10 @@ this up.
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -58,22 +59,51 @@ def get_token(user: AbstractBaseUser, *, force: bool = False) -> str | None:
 def get_fresh_profile(user: AbstractBaseUser, *, force: bool = False) -> UpsolveProfile | None:
     """The profile of ``user`` holding a token as :func:`get_token` describes, or ``None``.
 
-    Token and expiry come from one read, so a concurrent refresh cannot split them.
+    The adapter is asked first: a user it no longer approves gets no token, and a user
+    moved to another tenant is registered there before getting one. Token and expiry
+    come from one read, so a concurrent refresh cannot split them.
     """
     if not getattr(user, "is_authenticated", False):
         return None
+    tenant_info = _tenant_of(user, get_adapter())
+    if tenant_info is None:
+        return None
     margin = upsolve_settings.REFRESH_MARGIN
     if not force:
-        profile = UpsolveProfile.objects.filter(user_id=user.pk).first()
-        if profile is not None and profile.has_fresh_token(margin):
+        profile = _stored_profile(user)
+        if (
+            profile is not None
+            and profile.has_fresh_token(margin)
+            and profile.tenant is not None
+            and profile.tenant.external_id == tenant_info.external_id
+        ):
             return profile
-    try:
-        profile = _sync(user, CallPolicy.login(), token_after=timezone.now() if force else None)
-    except UpsolveError:
-        profile = UpsolveProfile.objects.filter(user_id=user.pk).first()
-    if profile is not None and profile.has_fresh_token(margin):
-        return profile
-    return None
+    # Failures are logged and recorded inside the savepoint, so the record is kept.
+    with savepoint_if_in_transaction(), suppress(UpsolveError):
+        _sync(user, CallPolicy.login(), token_after=timezone.now() if force else None)
+    profile = _stored_profile(user)
+    return profile if profile is not None and profile.has_fresh_token(margin) else None
+
+
+def _stored_profile(user: AbstractBaseUser) -> UpsolveProfile | None:
+    return UpsolveProfile.objects.select_related("tenant").filter(user_id=user.pk).first()
+
+
+def _tenant_of(user: AbstractBaseUser, adapter: UpsolveAdapter) -> Tenant | None:
+    """The adapter's tenant for ``user``, or ``None`` when it leaves the user out."""
+    return adapter.get_tenant(user) if adapter.is_eligible(user) else None
+
+
+def savepoint_if_in_transaction() -> AbstractContextManager[object]:
+    """A savepoint when the caller is inside a transaction (e.g. ``ATOMIC_REQUESTS``).
+
+    A database error in a sync then rolls back only the sync, and the caller's
+    transaction (a login's session, a page's queries) stays usable.
+    """
+    using = router.db_for_write(UpsolveProfile)
+    if transaction.get_connection(using).in_atomic_block:
+        return transaction.atomic(using=using)
+    return nullcontext()
 
 
 def sync_on_login(user: AbstractBaseUser) -> UpsolveProfile | None:
@@ -126,9 +156,7 @@ def _sync(
     recorded and re-raised as ``UpsolveError``.
     """
     adapter = get_adapter()
-    if not adapter.is_eligible(user):
-        return None
-    tenant_info = adapter.get_tenant(user)
+    tenant_info = _tenant_of(user, adapter)
     if tenant_info is None:
         return None
     try:
@@ -139,8 +167,10 @@ def _sync(
             sync = _UserSync(user, profile, adapter, tenant_info, policy)
             try:
                 tenant = _ensure_tenant(tenant_info, policy)
-                if force_register or not profile.is_registered or profile.tenant_id != tenant.pk:
+                if force_register or sync.registration_outdated(tenant):
                     sync.register(tenant)
+                    # A token issued before speaks for the old tenant, role or properties.
+                    token_after = timezone.now()
                 if _needs_token(profile, token_after):
                     sync.fetch_token(tenant)
             except UpsolveError as err:
@@ -225,14 +255,32 @@ class _UserSync:
     tenant_info: Tenant
     policy: CallPolicy
 
+    @cached_property
+    def wanted(self) -> tuple[str, dict[str, payloads.PropertyValue], str]:
+        """The name, properties and role the adapter wants Upsolve to know the user by."""
+        user, adapter = self.user, self.adapter
+        return (
+            payloads.clean_text(adapter.get_user_name(user), field="name"),
+            payloads.encode_properties(adapter.get_user_properties(user, self.tenant_info)),
+            payloads.uuid_text(adapter.get_role_id(user), field="userRoleId"),
+        )
+
+    def registration_outdated(self, tenant: UpsolveTenant) -> bool:
+        """Whether Upsolve must be told (again): never told, new tenant, or new details."""
+        profile = self.profile
+        if not profile.is_registered or profile.tenant_id != tenant.pk:
+            return True
+        name, properties, role_id = self.wanted
+        return (profile.name, profile.properties, str(profile.role_id)) != (
+            name,
+            properties,
+            role_id,
+        )
+
     def register(self, tenant: UpsolveTenant) -> None:
         """Send the user's current name, role and properties, in ``tenant``."""
         user, profile = self.user, self.profile
-        name = payloads.clean_text(self.adapter.get_user_name(user), field="name")
-        properties = payloads.encode_properties(
-            self.adapter.get_user_properties(user, self.tenant_info)
-        )
-        role_id = payloads.uuid_text(self.adapter.get_role_id(user), field="userRoleId")
+        name, properties, role_id = self.wanted
         result = get_client().register_user(
             organization_id=str(tenant.upsolve_id),
             user_id=str(profile.upsolve_user_id),

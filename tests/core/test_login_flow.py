@@ -332,3 +332,73 @@ def test_get_token_returns_none_when_upsolve_is_down(http):
     fail_every_call(http, (503, "down"))
     assert get_token(ada) is None
     assert UpsolveProfile.objects.get(user=ada).last_error
+
+
+# The adapter's current view wins -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_changed_details_are_sent_again_on_the_next_login(client, upsolve_sandbox):
+    ada = make_user("ada", "ada@acme.test")
+    with shared_tenants():
+        log_in(client, "ada")
+        log_in(client, "ada")
+        assert [c.path for c in upsolve_sandbox.calls[3:]] == ["user-token"]
+        ada.first_name, ada.last_name = "Ada", "Lovelace"
+        ada.save()
+        log_in(client, "ada")
+    assert [c.path for c in upsolve_sandbox.calls[4:]] == ["register-user", "user-token"]
+    assert upsolve_sandbox.users().get().name == "Ada Lovelace"
+    assert UpsolveProfile.objects.get(user=ada).name == "Ada Lovelace"
+
+
+@pytest.mark.django_db
+def test_a_user_moved_to_another_tenant_is_registered_there_before_a_token(upsolve_sandbox):
+    ada = make_user("ada", "ada@acme.test")
+    with shared_tenants():
+        old_token = get_token(ada)
+        ada.email = "ada@globex.test"
+        ada.save()
+        new_token = get_token(ada)
+    assert new_token != old_token
+    assert [c.path for c in upsolve_sandbox.calls[3:]] == [
+        "register-organization",
+        "register-user",
+        "user-token",
+    ]
+    profile = UpsolveProfile.objects.get(user=ada)
+    assert profile.tenant.external_id == "globex.test"
+    assert upsolve_sandbox.users().get().organization.external_id == "globex.test"
+
+
+@pytest.mark.django_db
+def test_no_token_once_the_adapter_leaves_the_user_out(upsolve_sandbox):
+    ada = make_user("ada", "ada@acme.test")
+    with shared_tenants():
+        assert get_token(ada)
+        ada.email = ""
+        ada.save()
+        assert get_token(ada) is None
+    assert UpsolveProfile.objects.get(user=ada).has_fresh_token(300)  # kept, not handed out
+    assert len(upsolve_sandbox.calls) == 3
+
+
+@pytest.mark.django_db
+def test_page_sync_runs_in_a_savepoint_inside_a_transaction(upsolve_sandbox, monkeypatch):
+    from django.db import IntegrityError, transaction
+
+    from django_upsolve import services
+
+    ada = make_user("ada")
+
+    def broken_sync(*args, **kwargs):
+        UpsolveProfile.objects.create(user=ada)
+        UpsolveProfile.objects.create(user=ada)  # IntegrityError: breaks a bare transaction
+
+    monkeypatch.setattr(services, "_sync", broken_sync)
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            get_token(ada)
+        # The caller's transaction is still usable.
+        assert get_user_model().objects.filter(pk=ada.pk).exists()
+    assert not UpsolveProfile.objects.exists()

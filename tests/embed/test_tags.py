@@ -217,13 +217,16 @@ def test_users_the_adapter_leaves_out_are_told_analytics_are_not_available(
     assert len(http.calls) == 0
 
 
-def test_a_fresh_token_is_embedded_without_asking_the_adapter(make_user, http, caplog):
-    user = make_user()
-    broken = {**upsolve_settings.raw, "ADAPTER": "tests.adapters.BrokenAdapter"}
-    with override_settings(UPSOLVE=broken), caplog.at_level(logging.ERROR):
+def test_a_fresh_token_is_not_embedded_once_the_adapter_leaves_the_user_out(make_user, http):
+    user = make_user()  # holds a fresh token
+    user.email = ""  # DomainTenantAdapter: no e-mail, no tenant
+    user.save()
+    shared = {**upsolve_settings.raw, "ADAPTER": "tests.adapters.DomainTenantAdapter"}
+    with override_settings(UPSOLVE=shared):
         html = render('{% upsolve_dashboard "d" %}', make_request(user))
-    assert query(only_iframe(html)["src"])[0] == ("jwt", token_of(user))
-    assert caplog.records == []
+    assert token_of(user) not in html
+    assert elements(html, "div")[0]["data-upsolve-placeholder"] == "not-available"
+    assert len(http.calls) == 0
 
 
 def test_an_exception_anywhere_becomes_the_placeholder(make_user, http, caplog):
