@@ -25,7 +25,7 @@ import requests
 from django.utils import timezone
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from . import __version__, breaker, payloads
+from . import __version__, breaker, payloads, transport
 from .conf import upsolve_settings
 from .exceptions import (
     UpsolveAuthError,
@@ -163,8 +163,15 @@ class UpsolveClient:
         )
 
     def create_session(self) -> requests.Session:
-        """The pooled session; override to mount adapters or proxies."""
+        """The pooled session; override to mount adapters or proxies.
+
+        Its ``transport.DeadlineAdapter`` ends an answer whose headers are still coming in when
+        the deadline passes (proxies, or other adapters, lose that bound).
+        """
         session = requests.Session()
+        adapter = transport.DeadlineAdapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         session.headers.update(
             {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "identity"}
         )
@@ -312,22 +319,25 @@ class UpsolveClient:
         remaining = policy.remaining()
         connect, read = (min(limit, remaining) for limit in self.timeout)
         try:
-            response = self.session.post(
-                f"{self.api_url}/{call}",
-                data=payload,
-                headers={
-                    "Authorization": f"Bearer {self._api_key}",
-                    "Content-Type": "application/json",
-                },
-                timeout=(connect, read),
-                stream=True,
-                allow_redirects=False,
-            )
-        except requests.exceptions.SSLError as err:
-            raise UpsolveTLSError("TLS failure talking to Upsolve.", call=call) from err
-        except requests.exceptions.Timeout as err:
-            raise UpsolveTimeout("Upsolve did not answer in time.", call=call) from err
+            with transport.deadline(policy.ends_at):
+                response = self.session.post(
+                    f"{self.api_url}/{call}",
+                    data=payload,
+                    headers={
+                        "Authorization": f"Bearer {self._api_key}",
+                        "Content-Type": "application/json",
+                    },
+                    timeout=(connect, read),
+                    stream=True,
+                    allow_redirects=False,
+                )
         except requests.exceptions.RequestException as err:
+            if policy.remaining() <= 0:  # Cut by the deadline, whatever the socket then said.
+                raise UpsolveTimeout("The deadline ran out before the answer.", call=call) from err
+            if isinstance(err, requests.exceptions.SSLError):
+                raise UpsolveTLSError("TLS failure talking to Upsolve.", call=call) from err
+            if isinstance(err, requests.exceptions.Timeout):
+                raise UpsolveTimeout("Upsolve did not answer in time.", call=call) from err
             raise UpsolveConnectionError("Could not connect to Upsolve.", call=call) from err
         with response:
             body = self._read_body(response, call, policy)

@@ -13,7 +13,8 @@ one scripted for any call, else :class:`Upsolve` (a stateless happy path of the
 contract). Actions: :class:`Respond` (any status, body, headers; a redirect is a
 ``Respond`` with ``Location``), :class:`Token` (a JWT made when served), :class:`Stall`
 (nothing, not even headers),
-:class:`Drip` (the body a few bytes at a time), :class:`Huge` (a body of many
+:class:`Drip` (the body a few bytes at a time), :class:`DripHead` (the status line and
+headers a byte at a time), :class:`Huge` (a body of many
 megabytes, streamed), :class:`Close` (drop the connection). The context managers
 :func:`refused_port` and :func:`unaccepting_port` give ports whose connections are
 refused, or never accepted (a connect timeout).
@@ -51,7 +52,7 @@ class Received:
     """One request the server read: the call (``"user-token"``), headers and decoded body.
 
     The ``Authorization`` credentials are replaced by ``[redacted]``; ``bearer`` tells
-    whether they were the ``Bearer`` form.
+    whether they were the ``Bearer`` form; ``port`` is the client's (one per connection).
     """
 
     call: str
@@ -59,6 +60,7 @@ class Received:
     headers: Mapping[str, str]
     body: Any
     bearer: bool
+    port: int = 0
 
 
 def ok(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,6 +131,36 @@ class Drip(Action):
                 break
             handler.wfile.write(body[start : start + self.chunk])
             handler.wfile.flush()
+        handler.close_connection = True
+
+
+@dataclass
+class DripHead(Action):
+    """The status line and headers a byte every ``interval`` seconds (about 100 bytes), then
+    the body (a token answer unless given) at once, if the client is still there."""
+
+    body: bytes | str | Mapping[str, Any] = b""
+    interval: float = 0.2
+    status: int = 200
+
+    def serve(self, handler: _Handler, request: Received) -> None:
+        if self.body:
+            body, content_type = _encode(self.body)
+        else:
+            token = _token(3600)
+            handler.server.tokens.append(token)
+            body, content_type = _encode(ok({"token": token}))
+        head = (
+            f"HTTP/1.1 {self.status} Dripping\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode("ascii")
+        for byte in range(len(head)):
+            if handler.server.stopping.wait(self.interval):
+                break
+            handler.wfile.write(head[byte : byte + 1])
+            handler.wfile.flush()
+        else:
+            handler.wfile.write(body)
         handler.close_connection = True
 
 
@@ -275,6 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers=headers,
             body=body,
             bearer=scheme == "Bearer" and credentials == self.server.api_key,
+            port=self.client_address[1],
         )
         self.server.record(request)
         try:

@@ -1,0 +1,133 @@
+"""A server dripping its status line and headers cannot hold a call past the deadline.
+
+Each byte comes well within the read timeout (4 s by default), so only the deadline can
+end the wait: ``django_upsolve.transport`` shuts the socket down when it passes. Over
+plain HTTP and TLS, at the client and through a real login with the default settings.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from django_upsolve import exceptions as exc
+from django_upsolve.client import CallPolicy, UpsolveClient, get_client
+from django_upsolve.models import UpsolveProfile
+from tests.reliability.conftest import (
+    API_KEY,
+    assert_failure_kept_token,
+    breaker_failures,
+    log_in,
+    upsolve,
+)
+from tests.reliability.faultserver import DripHead, FaultServer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+USER = "8a2f6c1e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
+SHORT = 0.8
+SLACK = 0.5
+
+
+def deadline_timers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "upsolve-deadline"]
+
+
+def call_user_token(client: UpsolveClient, deadline: float = SHORT):
+    policy = CallPolicy.within(deadline, max_retries=1)
+    return client.user_token(user_id=USER, expiration=3600, policy=policy)
+
+
+def assert_cut_at_the_deadline(client: UpsolveClient, server: FaultServer) -> None:
+    server.script(DripHead())  # a retry would get a quick answer, and the call succeed
+    calls = server.count()
+    started = time.monotonic()
+    with pytest.raises(exc.UpsolveTimeout, match="deadline ran out"):
+        call_user_token(client)
+    assert time.monotonic() - started < SHORT + SLACK
+    assert server.count() - calls == 1
+    assert breaker_failures() == 1
+    assert not deadline_timers()
+
+
+def test_dripped_headers_end_at_the_deadline(server):
+    assert get_client().timeout[1] > 10 * DripHead.interval  # no read timeout fires
+    assert_cut_at_the_deadline(get_client(), server)
+
+
+def test_the_next_call_after_a_cut_succeeds(server):
+    client = get_client()
+    assert_cut_at_the_deadline(client, server)
+    assert call_user_token(client, 5).token == server.tokens[-1]
+
+
+def test_a_pooled_connection_outlives_the_deadline_of_its_call(server):
+    """The timer is gone once the headers are in: it never cuts the connection later."""
+    client = get_client()
+    call_user_token(client, 0.3)
+    assert not deadline_timers()
+    time.sleep(0.5)
+    call_user_token(client, 5)
+    first, second = server.requests
+    assert first.port == second.port  # the same keep-alive connection, still whole
+
+
+@pytest.fixture(scope="module")
+def trusted_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate valid for the IP address 127.0.0.1 (trusted by the test)."""
+    folder: Path = tmp_path_factory.mktemp("trusted-tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+def test_over_tls(trusted_certificate):
+    cert = trusted_certificate[0]
+    with (
+        FaultServer(api_key=API_KEY, tls=trusted_certificate) as tls_server,
+        upsolve(API_URL=tls_server.api_url),
+    ):
+        client = UpsolveClient.from_settings()
+        client.session.verify = cert
+        assert call_user_token(client, 5).token == tls_server.tokens[-1]  # verified, answered
+        assert_cut_at_the_deadline(client, tls_server)  # a timeout, not a TLS error
+
+
+def test_login_against_dripped_headers(client, server, ada, logs):
+    """The defaults: a login spends at most LOGIN_DEADLINE (2.5 s) on Upsolve."""
+    before = UpsolveProfile.objects.get(user=ada)
+    server.script(DripHead(), DripHead(), call="user-token")
+    started = time.monotonic()
+    log_in(client, "ada")
+    assert time.monotonic() - started < 2.5 + SLACK
+    assert server.count("user-token") == 2  # the first login, then one cut attempt
+    assert_failure_kept_token(ada, before, logs)
+    assert "deadline ran out" in UpsolveProfile.objects.get(user=ada).last_error
+    assert not deadline_timers()
