@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 FRAME = "iframe[data-upsolve-embed]"
 PASSWORD = "upsolve-demo"
+TOKEN_URL = "**/upsolve/token/"
 
 
 @pytest.fixture
@@ -43,6 +45,39 @@ def log_in(page: Any, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/analytics/")
+
+
+def record_errors(page: Any) -> None:
+    """Collect the ``status`` of every ``upsolve:error`` in ``window.upsolveErrors``."""
+    page.evaluate(
+        """window.upsolveErrors = [];
+        document.addEventListener("upsolve:error", (e) => upsolveErrors.push(e.detail.status));"""
+    )
+
+
+def wait_until(page: Any, condition: Any, timeout: float) -> None:
+    """Poll ``condition()`` from Python, letting Playwright dispatch route handlers meanwhile."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"Still waiting after {timeout} s."
+        page.wait_for_timeout(100)
+
+
+def drop_expected(problems: list[str], status: int) -> None:
+    """Remove the failed token response and Chromium's console line about it, once each."""
+    expected = [
+        p for p in problems if str(status) in p and ("/upsolve/token/" in p or "resource" in p)
+    ]
+    assert len(expected) == 2, problems
+    problems[:] = [p for p in problems if p not in expected]
+
+
+def expiring_at(expires: str) -> re.Pattern[str]:
+    """The ``exp`` claim of a token whose expiry the page shows as ``expires``.
+
+    The page rounds the expiry up to the second, the claim is a whole second: one earlier at most.
+    """
+    return re.compile(f"^({int(expires) - 1}|{expires})$")
 
 
 def jwt_of(src: str) -> str:
@@ -87,7 +122,9 @@ def test_the_dashboard_names_the_organization_and_its_token_is_swapped_in_place(
     new_expires = page.locator(FRAME).get_attribute("data-upsolve-expires")
     assert int(new_expires) > old_expires
     # The iframe loaded the new token, which the emulator accepts, for the same organization.
-    expect(frame.locator("#upsolve-expires")).to_have_attribute("data-upsolve-exp", new_expires)
+    expect(frame.locator("#upsolve-expires")).to_have_attribute(
+        "data-upsolve-exp", expiring_at(new_expires)
+    )
     expect(frame.locator("#upsolve-org")).to_have_text("Acme Corp")
 
 
@@ -112,44 +149,93 @@ def test_a_tab_that_slept_past_the_expiry_refreshes_when_it_wakes(page: Any, syn
     assert jwt_of(new_src) != jwt_of(old_src)
     new_expires = page.locator(FRAME).get_attribute("data-upsolve-expires")
     assert int(new_expires) > expires
-    expect(frame.locator("#upsolve-expires")).to_have_attribute("data-upsolve-exp", new_expires)
+    expect(frame.locator("#upsolve-expires")).to_have_attribute(
+        "data-upsolve-exp", expiring_at(new_expires)
+    )
     expect(frame.locator("#upsolve-org")).to_have_text("Globex")
 
 
-def test_a_user_without_organization_sees_the_placeholder(page: Any, sync_api: Any) -> None:
+def test_a_user_without_organization_is_told_analytics_are_not_available(
+    page: Any, sync_api: Any
+) -> None:
     log_in(page, "admin")
     placeholder = page.get_by_role("status")
-    sync_api.expect(placeholder).to_contain_text("cannot be shown right now")
+    sync_api.expect(placeholder).to_contain_text("Analytics are not available for your account.")
+    assert placeholder.get_attribute("data-upsolve-placeholder") == "not-available"
     assert page.locator("iframe").count() == 0
     assert page.evaluate("typeof window.djangoUpsolve") == "undefined"
 
 
-def test_a_failed_refresh_is_reported_and_retried(
+def test_a_failed_refresh_is_reported_and_retried_after_retry_after(
     page: Any, sync_api: Any, problems: list[str]
 ) -> None:
-    answers: list[int] = []
+    answers: list[tuple[int, float]] = []
 
     def token_endpoint(route: Any) -> None:
         if not answers:
-            answers.append(503)
-            route.fulfill(status=503, json={"error": "token_unavailable"})
+            answers.append((503, time.monotonic()))
+            headers = {"Retry-After": "4"}  # longer than the first backoff (2 s)
+            route.fulfill(status=503, headers=headers, json={"error": "token_unavailable"})
+        else:
+            response = route.fetch()
+            answers.append((response.status, time.monotonic()))
+            route.fulfill(response=response)
+
+    page.route(TOKEN_URL, token_endpoint)
+    log_in(page, "bob")
+    record_errors(page)
+    old_src = frame_src(page)
+    new_src = wait_for_new_src(page, old_src, timeout=15)
+    assert [status for status, _ in answers[:2]] == [503, 200]
+    assert 3.5 < answers[1][1] - answers[0][1] < 6
+    assert page.evaluate("window.upsolveErrors") == [503]
+    assert jwt_of(new_src) != jwt_of(old_src)
+    sync_api.expect(page.frame_locator(FRAME).locator("#upsolve-org")).to_have_text("Acme Corp")
+    drop_expected(problems, 503)
+
+
+def test_a_request_left_hanging_is_aborted_and_retried(page: Any) -> None:
+    answers: list[int | str] = []
+
+    def token_endpoint(route: Any) -> None:
+        if not answers:
+            answers.append("stalled")  # never answered, as across a laptop's sleep
         else:
             response = route.fetch()
             answers.append(response.status)
             route.fulfill(response=response)
 
-    page.route("**/upsolve/token/", token_endpoint)
-    log_in(page, "bob")
-    page.evaluate(
-        """window.upsolveErrors = [];
-        document.addEventListener("upsolve:error", (e) => upsolveErrors.push(e.detail.status));"""
-    )
+    page.clock.install()
+    page.route(TOKEN_URL, token_endpoint)
+    log_in(page, "carol")
+    record_errors(page)
+    page.evaluate("window.djangoUpsolve.refresh()")
+    wait_until(page, lambda: answers == ["stalled"], timeout=5)
+    page.clock.fast_forward("00:16")  # past the script's 15 s request timeout
+    wait_until(page, lambda: len(answers) == 2, timeout=10)
+    assert answers == ["stalled", 200]
+    assert page.evaluate("window.upsolveErrors") == [None]
+
+
+def test_a_refused_csrf_token_stops_the_refresh(page: Any, problems: list[str]) -> None:
+    answers: list[int] = []
+
+    def token_endpoint(route: Any) -> None:
+        response = route.fetch()
+        answers.append(response.status)
+        route.fulfill(response=response)
+
+    page.clock.install()
+    page.route(TOKEN_URL, token_endpoint)
+    log_in(page, "alice")
+    record_errors(page)
     old_src = frame_src(page)
-    new_src = wait_for_new_src(page, old_src, timeout=15)
-    assert answers[:2] == [503, 200]
-    assert page.evaluate("window.upsolveErrors") == [503]
-    assert jwt_of(new_src) != jwt_of(old_src)
-    sync_api.expect(page.frame_locator(FRAME).locator("#upsolve-org")).to_have_text("Acme Corp")
-    expected = [p for p in problems if "503" in p and ("/upsolve/token/" in p or "resource" in p)]
-    assert len(expected) == 2  # the failed response and Chromium's console line about it
-    problems[:] = [p for p in problems if p not in expected]
+    page.context.clear_cookies(name="csrftoken")  # Django now refuses every POST: 403
+    page.evaluate("window.djangoUpsolve.refresh()")
+    wait_until(page, lambda: answers == [403], timeout=5)
+    page.clock.run_for("05:00")  # every timer of the next five minutes fires
+    page.wait_for_timeout(500)
+    assert answers == [403]
+    assert page.evaluate("window.upsolveErrors") == [403]
+    assert frame_src(page) == old_src
+    drop_expected(problems, 403)

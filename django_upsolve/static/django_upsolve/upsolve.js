@@ -15,11 +15,14 @@
  *
  * Shortly before the token expires (and as soon as a tab that slept past that moment wakes
  * up) the script fetches a new token and swaps the `jwt` parameter of every such iframe's
- * src. Each swapped iframe fires a bubbling `upsolve:refresh` event (detail: {expiresAt});
- * a failed attempt fires `upsolve:error` on the document (detail: {status}) and is retried
- * with backoff, except after a 401 (signed out), which stops the script.
- * `window.djangoUpsolve.refresh()` asks for a new token now. On a page without such an
- * iframe the script does nothing.
+ * src. Each swapped iframe fires a bubbling `upsolve:refresh` event (detail: {expiresAt}).
+ * A failed attempt fires `upsolve:error` on the document (detail: {status}, null when the
+ * request failed or took longer than 15 s) and is retried with backoff, no sooner than a
+ * `Retry-After` asks; a 401 (signed out), 403 (CSRF refused), 404 or 405 stops the script.
+ * `window.djangoUpsolve.refresh()` checks with the server now (and restarts a stopped
+ * script): the server answers the current token, a new one only once that nears its expiry,
+ * and the iframes are swapped only when the token changed. On a page without such an iframe
+ * the script does nothing.
  */
 (function () {
   "use strict";
@@ -28,6 +31,8 @@
   var HEARTBEAT = 15; // seconds: the clock is read at least this often, so sleep cannot fool us
   var MAX_BACKOFF = 60; // seconds between two failed attempts, at most
   var MAX_SKEW = 30; // seconds: a larger gap to the server's clock is checked with the server
+  var TIMEOUT = 15; // seconds: a request still unanswered then is aborted and counts as failed
+  var FINAL = [401, 403, 404, 405]; // answers that retrying cannot change
 
   if (window.djangoUpsolve) {
     return; // loaded twice
@@ -74,9 +79,11 @@
     return at > now ? at : now + Math.max(expires - now, 0) / 2;
   }
 
-  function backoff() {
+  // After a failure: exponential backoff, or the server's Retry-After if that is longer.
+  function backoff(retryAfter) {
     failures += 1;
-    return Math.max(planned(), serverNow() + Math.min(Math.pow(2, failures), MAX_BACKOFF));
+    var wait = Math.max(Math.pow(2, failures), retryAfter || 0);
+    return Math.max(planned(), serverNow() + Math.min(wait, MAX_BACKOFF));
   }
 
   function schedule() {
@@ -130,11 +137,11 @@
     });
   }
 
-  function fail(status) {
-    if (status === 401) {
+  function fail(status, retryAfter) {
+    if (FINAL.indexOf(status) !== -1) {
       stopped = true;
     } else {
-      nextAttempt = backoff();
+      nextAttempt = backoff(retryAfter);
     }
     emit(document, "upsolve:error", { status: status });
   }
@@ -143,16 +150,23 @@
     busy = true;
     var headers = { Accept: "application/json" };
     headers[first.getAttribute("data-upsolve-csrf-header") || "X-CSRFToken"] = csrfToken();
+    var controller = new AbortController();
+    var deadline = window.setTimeout(function () {
+      controller.abort();
+    }, TIMEOUT * 1000);
     window
       .fetch(tokenUrl, {
         method: "POST",
         credentials: "same-origin",
         cache: "no-store",
         headers: headers,
+        signal: controller.signal,
       })
       .then(function (response) {
         if (!response.ok) {
-          return fail(response.status);
+          // Retry-After in seconds; its HTTP-date form reads as NaN and is ignored.
+          var retryAfter = parseFloat(response.headers.get("Retry-After"));
+          return fail(response.status, isFinite(retryAfter) ? retryAfter : 0);
         }
         return response.json().then(function (data) {
           var token = data && data.token;
@@ -176,6 +190,7 @@
         fail(null);
       })
       .then(function () {
+        window.clearTimeout(deadline);
         busy = false;
         schedule();
       });
