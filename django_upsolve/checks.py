@@ -2,7 +2,8 @@
 
 - E001 a required setting (API_KEY, PROJECT_ID, DEFAULT_ROLE_ID) is missing
 - E002 PROJECT_ID or DEFAULT_ROLE_ID is not a UUID
-- E003 API_URL is not https (allowed in DEBUG and for loopback hosts)
+- E003 API_URL, HUB_URL or APPLICATION_HUB_URL is not https (allowed in DEBUG and for
+  loopback hosts)
 - E004 ADAPTER cannot be imported or is not an UpsolveAdapter
 - E005 a number setting is not a positive number, or TIMEOUT is malformed
 - E006 settings.UPSOLVE is not a dict
@@ -94,17 +95,22 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                         "E002",
                     )
                 )
-    url = urlsplit(str(upsolve_settings.get("API_URL")))
-    if url.scheme != "https" and not (
-        settings.DEBUG or (url.scheme == "http" and _is_loopback(url.hostname or ""))
+    for name, why in (
+        ("API_URL", "The API key travels in every request"),
+        ("HUB_URL", "Tokens travel in every dashboard URL"),
+        ("APPLICATION_HUB_URL", "Tokens travel in every application URL"),
     ):
-        messages.append(
-            _error(
-                "UPSOLVE['API_URL'] is not an https URL.",
-                "The API key travels in every request: use https (http only for loopback).",
-                "E003",
+        url = urlsplit(str(upsolve_settings.get(name)))
+        if url.scheme != "https" and not (
+            settings.DEBUG or (url.scheme == "http" and _is_loopback(url.hostname or ""))
+        ):
+            messages.append(
+                _error(
+                    f"UPSOLVE[{name!r}] is not an https URL.",
+                    f"{why}: use https (http only for loopback hosts or in DEBUG).",
+                    "E003",
+                )
             )
-        )
     messages.extend(_check_adapter())
     messages.extend(_check_numbers())
     messages.extend(_check_cache())
@@ -125,13 +131,14 @@ def _check_numbers() -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []
     for name in POSITIVE_NUMBERS + NON_NEGATIVE_NUMBERS:
         value = upsolve_settings.get(name)
-        if not _is_number(value) or value < 0 or (name in POSITIVE_NUMBERS and value == 0):
-            messages.append(
-                _error(f"UPSOLVE[{name!r}] must be a positive number.", "Fix the value.", "E005")
-            )
+        positive = name in POSITIVE_NUMBERS
+        if not _is_number(value) or value < 0 or (positive and value == 0):
+            kind = "a positive number" if positive else "a number of 0 or more"
+            messages.append(_error(f"UPSOLVE[{name!r}] must be {kind}.", "Fix the value.", "E005"))
     timeout = upsolve_settings.get("TIMEOUT")
-    parts = timeout if isinstance(timeout, (tuple, list)) else (timeout,)
-    if len(parts) not in (1, 2) or not all(_is_number(p) and p > 0 for p in parts):
+    pair = isinstance(timeout, (tuple, list))
+    parts = tuple(timeout) if pair else (timeout,)
+    if (pair and len(parts) != 2) or not all(_is_number(p) and p > 0 for p in parts):
         messages.append(
             _error(
                 "UPSOLVE['TIMEOUT'] must be seconds or a (connect, read) pair of seconds.",

@@ -356,7 +356,7 @@ class UpsolveClient:
                         status_code=response.status_code,
                         call=call,
                     )
-                _limit_socket_wait(raw, remaining)
+                _limit_socket_wait(raw, min(self.timeout[1], remaining))
                 chunk = raw.read1(16 * 1024)
                 if not chunk:
                     return b"".join(chunks)
@@ -488,9 +488,14 @@ def _error_fields(parsed: object) -> str:
 
 
 def _limit_socket_wait(raw: Any, seconds: float) -> None:
-    """Bound the next socket read by the deadline (read timeouts only bound gaps between bytes)."""
-    connection = getattr(raw, "connection", None)
-    sock = getattr(connection, "sock", None)
+    """Bound the next socket read by ``seconds`` (read timeouts only bound gaps between bytes).
+
+    Once the headers are read, urllib3 2 no longer holds the socket on its connection: it
+    sits under the ``http.client`` response (response → buffered reader → ``SocketIO``).
+    A body that is not read from a socket (a test double) has nothing to bound.
+    """
+    reader = getattr(getattr(raw, "_fp", None), "fp", None)
+    sock = getattr(getattr(reader, "raw", None), "_sock", None)
     if sock is not None:
         sock.settimeout(max(seconds, 0.001))
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from .exceptions import UpsolveImproperlyConfigured
 
 DEFAULTS: dict[str, Any] = {
     "API_KEY": "",
@@ -44,7 +45,7 @@ class UpsolveSettings:
     def raw(self) -> dict[str, Any]:
         value = getattr(settings, "UPSOLVE", None) or {}
         if not isinstance(value, dict):
-            raise ImproperlyConfigured("settings.UPSOLVE must be a dict.")
+            raise UpsolveImproperlyConfigured("settings.UPSOLVE must be a dict.")
         return value
 
     def get(self, name: str) -> Any:
@@ -57,7 +58,7 @@ class UpsolveSettings:
         """Return a required string setting or raise naming the key to add."""
         value = self.get(name)
         if not value:
-            raise ImproperlyConfigured(
+            raise UpsolveImproperlyConfigured(
                 f"django-upsolve needs settings.UPSOLVE[{name!r}]; add it to your settings."
             )
         return str(value)

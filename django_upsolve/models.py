@@ -70,9 +70,6 @@ class UpsolveTenantQuerySet(_RegistrationQuerySet["UpsolveTenant"]):
     def with_failing_users_condition() -> Q:
         return Q(pk__in=UpsolveProfile.objects.failing().values("tenant_id"))
 
-    def with_failing_users(self) -> Self:
-        return self.filter(self.with_failing_users_condition())
-
     def with_user_counts(self, *, now: datetime | None = None) -> Self:
         """Annotate ``user_count``, ``valid_token_count`` and ``last_token_refresh``.
 
@@ -188,10 +185,6 @@ class UpsolveProfile(models.Model):
     def has_fresh_token(self, margin: float, *, now: datetime | None = None) -> bool:
         """Whether the stored token stays valid for at least ``margin`` seconds."""
         return bool(self.token) and is_fresh(self.token_expires_at, margin, now=now)
-
-    def has_valid_token(self) -> bool:
-        """Whether the stored token has not expired yet."""
-        return self.has_fresh_token(0, now=timezone.now())
 
     def token_state(self, margin: float, *, now: datetime | None = None) -> TokenState:
         """The state ``token_state_filter`` would put this profile in."""

@@ -64,8 +64,13 @@ def test_non_uuid_ids(name):
     assert ids(**{name: "my-project"}) == {"django_upsolve.E002"}
 
 
-def test_plain_http_api_url_is_refused_outside_debug():
-    assert ids(API_URL="http://api.upsolve.ai/v1/api/projects") == {"django_upsolve.E003"}
+@pytest.mark.parametrize("name", ["API_URL", "HUB_URL", "APPLICATION_HUB_URL"])
+def test_plain_http_urls_are_refused_outside_debug(name):
+    assert ids(**{name: "http://upsolve.example/x"}) == {"django_upsolve.E003"}
+
+
+def test_a_single_timeout_is_both_connect_and_read():
+    assert ids(TIMEOUT=3) == set()
 
 
 @pytest.mark.parametrize(

@@ -201,7 +201,7 @@ def assert_failure_kept_token(user: Any, before: UpsolveProfile, logs: LogCaptur
     """The sync failed: logged, recorded on the profile, the previous valid token kept."""
     after = UpsolveProfile.objects.get(user=user)
     assert (after.token, after.token_expires_at) == (before.token, before.token_expires_at)
-    assert after.has_valid_token()
+    assert after.has_fresh_token(0)
     assert after.last_error and after.last_error_at
     assert_secret_free(after.last_error, before.token)
     # One line, no control characters: PostgreSQL cannot even store a NUL.

@@ -100,3 +100,15 @@ def test_admin_actions_retry_more(server, ada):
     with pytest.raises(exc.UpsolveUnavailable):
         refresh_token(ada)
     assert server.count("user-token") - calls == 1 + upsolve_settings.MAX_RETRIES
+
+
+def test_a_stalled_body_costs_one_read_timeout_and_leaves_time_to_retry(server, ada, settings):
+    """In the background budget the read timeout, not the whole deadline, bounds a stall."""
+    settings.UPSOLVE = {**settings.UPSOLVE, "TIMEOUT": (1.0, 0.5), "DEADLINE": 10}
+    calls = server.count("user-token")
+    server.script(Drip(interval=3.0), call="user-token")  # headers, then 3 s of silence
+    started = time.monotonic()
+    profile = refresh_token(ada)
+    assert time.monotonic() - started < 0.5 + 1.0 + SLACK  # one read timeout, backoff, retry
+    assert server.count("user-token") - calls == 2
+    assert profile.has_fresh_token(upsolve_settings.REFRESH_MARGIN)
