@@ -5,7 +5,8 @@
 - E003 API_URL, HUB_URL or APPLICATION_HUB_URL is not https (allowed in DEBUG and for
   loopback hosts)
 - E004 ADAPTER cannot be imported or is not an UpsolveAdapter
-- E005 a number setting is not a positive number, or TIMEOUT is malformed
+- E005 a number setting is out of range (negative, or 0 where it must be positive), or
+  TIMEOUT is malformed
 - E006 settings.UPSOLVE is not a dict
 - E007 CACHE_ALIAS names no cache in settings.CACHES
 - W001 API_KEY has neither the ``up_admin_`` nor the ``up_embed_`` prefix
