@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -41,6 +41,8 @@ logger = logging.getLogger("django_upsolve")
 
 #: Seconds a lock outlives its holder's deadline, should the holder die.
 LOCK_SLACK = 5.0
+#: After a failed sync, pages wait this long before trying that user again (logins do not).
+FAILED_SYNC_PAUSE = timedelta(seconds=30)
 #: Authentication failures are logged at ERROR at most once per this many seconds.
 AUTH_LOG_INTERVAL = 60
 
@@ -65,7 +67,7 @@ def get_fresh_profile(user: AbstractBaseUser, *, force: bool = False) -> Upsolve
     """
     if not getattr(user, "is_authenticated", False):
         return None
-    tenant_info = _tenant_of(user, get_adapter())
+    tenant_info = tenant_of(user)
     if tenant_info is None:
         return None
     margin = upsolve_settings.REFRESH_MARGIN
@@ -78,6 +80,8 @@ def get_fresh_profile(user: AbstractBaseUser, *, force: bool = False) -> Upsolve
             and profile.tenant.external_id == tenant_info.external_id
         ):
             return profile
+        if profile is not None and _failed_recently(profile):
+            return None  # Pages do not retry a failing user on every view.
     # Failures are logged and recorded inside the savepoint, so the record is kept.
     with savepoint_if_in_transaction(), suppress(UpsolveError):
         _sync(user, CallPolicy.login(), token_after=timezone.now() if force else None)
@@ -85,12 +89,18 @@ def get_fresh_profile(user: AbstractBaseUser, *, force: bool = False) -> Upsolve
     return profile if profile is not None and profile.has_fresh_token(margin) else None
 
 
+def _failed_recently(profile: UpsolveProfile) -> bool:
+    failed_at = profile.last_error_at
+    return failed_at is not None and timezone.now() - failed_at < FAILED_SYNC_PAUSE
+
+
 def _stored_profile(user: AbstractBaseUser) -> UpsolveProfile | None:
     return UpsolveProfile.objects.select_related("tenant").filter(user_id=user.pk).first()
 
 
-def _tenant_of(user: AbstractBaseUser, adapter: UpsolveAdapter) -> Tenant | None:
+def tenant_of(user: AbstractBaseUser, adapter: UpsolveAdapter | None = None) -> Tenant | None:
     """The adapter's tenant for ``user``, or ``None`` when it leaves the user out."""
+    adapter = adapter or get_adapter()
     return adapter.get_tenant(user) if adapter.is_eligible(user) else None
 
 
@@ -156,7 +166,7 @@ def _sync(
     recorded and re-raised as ``UpsolveError``.
     """
     adapter = get_adapter()
-    tenant_info = _tenant_of(user, adapter)
+    tenant_info = tenant_of(user, adapter)
     if tenant_info is None:
         return None
     try:

@@ -37,9 +37,9 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from ..adapter import get_adapter
 from ..conf import upsolve_settings
 from ..embed import EmbedToken, Kind, current_token, share_url
+from ..services import tenant_of
 
 logger = logging.getLogger("django_upsolve.embed")
 register = template.Library()
@@ -122,10 +122,7 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
 
 def _reason(user: Any) -> str:
     """Why ``user`` has no token: ``not-available`` when the adapter leaves them out."""
-    adapter = get_adapter()
-    if not adapter.is_eligible(user) or adapter.get_tenant(user) is None:
-        return "not-available"
-    return "unavailable"
+    return "not-available" if tenant_of(user) is None else "unavailable"
 
 
 def _split_options(
@@ -223,4 +220,7 @@ def _login_url(request: HttpRequest | None) -> str:
 
 def _render(context: Context, name: str, values: dict[str, Any]) -> SafeString:
     engine = context.template.engine if context.template is not None else Engine.get_default()
-    return engine.get_template(name).render(context.new(values))
+    inner = context.new(values)
+    # Our templates escape their values even inside the caller's {% autoescape off %}.
+    inner.autoescape = True
+    return engine.get_template(name).render(inner)

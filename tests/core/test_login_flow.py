@@ -402,3 +402,20 @@ def test_page_sync_runs_in_a_savepoint_inside_a_transaction(upsolve_sandbox, mon
         # The caller's transaction is still usable.
         assert get_user_model().objects.filter(pk=ada.pk).exists()
     assert not UpsolveProfile.objects.exists()
+
+
+@pytest.mark.django_db
+def test_pages_pause_a_failing_user_instead_of_calling_upsolve_on_every_view(http):
+    from django_upsolve import services
+
+    ada = make_user("ada")
+    fail_every_call(http, (422, '{"errors": [{"field": "name"}]}'))  # never counts for the breaker
+    assert get_token(ada) is None
+    calls = len(http.calls)
+    assert get_token(ada) is None
+    assert len(http.calls) == calls  # paused: no call
+    UpsolveProfile.objects.filter(user=ada).update(
+        last_error_at=timezone.now() - services.FAILED_SYNC_PAUSE
+    )
+    assert get_token(ada) is None
+    assert len(http.calls) == calls + 1  # tried again after the pause

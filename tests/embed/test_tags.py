@@ -347,3 +347,14 @@ def test_upsolve_token_as_variable(make_user, http):
 def test_upsolve_token_is_empty_for_anonymous_users(http):
     assert render("[{% upsolve_token %}]", make_request(AnonymousUser())) == "[]"
     assert render("[{% upsolve_token %}]", None) == "[]"
+
+
+def test_attributes_are_escaped_even_under_autoescape_off(make_user, http):
+    user = make_user()
+    html = render(
+        '{% autoescape off %}{% upsolve_dashboard "d" title=evil %}{% endautoescape %}',
+        make_request(user),
+        evil='"><script>alert(1)</script>',
+    )
+    assert "<script>alert(1)" not in html
+    assert only_iframe(html)["title"] == '"><script>alert(1)</script>'
