@@ -126,7 +126,7 @@ def server() -> Iterator[FaultServer]:
 
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1 (no client trusts it)."""
+    """A self-signed certificate for 127.0.0.1 (trusted only by a test that passes it)."""
     folder: Path = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
@@ -143,6 +143,8 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
             "1",
             "-subj",
             "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
             "-keyout",
             str(key),
             "-out",

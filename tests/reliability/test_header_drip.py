@@ -7,10 +7,8 @@ plain HTTP and TLS, at the client and through a real login with the default sett
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -76,42 +74,10 @@ def test_a_pooled_connection_outlives_the_deadline_of_its_call(server):
     assert first.port == second.port  # the same keep-alive connection, still whole
 
 
-@pytest.fixture(scope="module")
-def trusted_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    """A self-signed certificate valid for the IP address 127.0.0.1 (trusted by the test)."""
-    folder: Path = tmp_path_factory.mktemp("trusted-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return str(cert), str(key)
-
-
-def test_over_tls(trusted_certificate):
-    cert = trusted_certificate[0]
+def test_over_tls(certificate):
+    cert = certificate[0]
     with (
-        FaultServer(api_key=API_KEY, tls=trusted_certificate) as tls_server,
+        FaultServer(api_key=API_KEY, tls=certificate) as tls_server,
         upsolve(API_URL=tls_server.api_url),
     ):
         client = UpsolveClient.from_settings()
