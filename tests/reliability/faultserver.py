@@ -114,12 +114,7 @@ class Drip(Action):
     status: int = 200
 
     def serve(self, handler: _Handler, request: Received) -> None:
-        if self.body:
-            body, content_type = _encode(self.body)
-        else:
-            token = _token(3600)
-            handler.server.tokens.append(token)
-            body, content_type = _encode(ok({"token": token}))
+        body, content_type = _body_or_token_answer(self.body, handler)
         handler.send_response(self.status)
         handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(body)))
@@ -144,12 +139,7 @@ class DripHead(Action):
     status: int = 200
 
     def serve(self, handler: _Handler, request: Received) -> None:
-        if self.body:
-            body, content_type = _encode(self.body)
-        else:
-            token = _token(3600)
-            handler.server.tokens.append(token)
-            body, content_type = _encode(ok({"token": token}))
+        body, content_type = _body_or_token_answer(self.body, handler)
         head = (
             f"HTTP/1.1 {self.status} Dripping\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -252,6 +242,17 @@ class Upsolve(Action):
             Respond(404, {"status": "error", "message": "Not found"}).serve(handler, request)
             return
         Respond(200, ok(data)).serve(handler, request)
+
+
+def _body_or_token_answer(
+    body: bytes | str | Mapping[str, Any], handler: _Handler
+) -> tuple[bytes, str]:
+    """``body`` encoded, or (when empty) a ``user-token`` answer with a new token."""
+    if body:
+        return _encode(body)
+    token = _token(3600)
+    handler.server.tokens.append(token)
+    return _encode(ok({"token": token}))
 
 
 def _encode(body: bytes | str | Mapping[str, Any]) -> tuple[bytes, str]:
