@@ -70,17 +70,24 @@ class _ConditionFilter(admin.SimpleListFilter):
         }
 
 
+def _registration_conditions(
+    querysets: type[UpsolveProfileQuerySet | UpsolveTenantQuerySet],
+) -> list[tuple[str, StrOrPromise, Q]]:
+    """The registration choices, on the conditions the model's queryset defines."""
+    registered = querysets.REGISTERED
+    return [
+        ("registered", _("registered"), registered),
+        ("not_registered", _("not registered yet"), ~registered),
+        ("failing", _("failing (last error recorded)"), querysets.FAILING),
+    ]
+
+
 class ProfileStateFilter(_ConditionFilter):
     title = _("registration")
     parameter_name = "state"
 
     def conditions(self) -> list[tuple[str, StrOrPromise, Q]]:
-        registered, failing = UpsolveProfileQuerySet.REGISTERED, UpsolveProfileQuerySet.FAILING
-        return [
-            ("registered", _("registered"), registered),
-            ("not_registered", _("not registered yet"), ~registered),
-            ("failing", _("failing (last error recorded)"), failing),
-        ]
+        return _registration_conditions(UpsolveProfileQuerySet)
 
 
 class TenantStateFilter(_ConditionFilter):
@@ -88,11 +95,8 @@ class TenantStateFilter(_ConditionFilter):
     parameter_name = "state"
 
     def conditions(self) -> list[tuple[str, StrOrPromise, Q]]:
-        registered, failing = UpsolveTenantQuerySet.REGISTERED, UpsolveTenantQuerySet.FAILING
         return [
-            ("registered", _("registered"), registered),
-            ("not_registered", _("not registered yet"), ~registered),
-            ("failing", _("failing (last error recorded)"), failing),
+            *_registration_conditions(UpsolveTenantQuerySet),
             (
                 "users_failing",
                 _("with failing users"),
