@@ -11,7 +11,6 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from django_upsolve import exceptions as exc
 from django_upsolve.checks import check_settings
 from django_upsolve.client import CallPolicy, get_client
 from django_upsolve.models import UpsolveProfile
+from tests.concurrency import in_threads
 from tests.reliability.conftest import (
     assert_failure_kept_token,
     breaker_failures,
@@ -127,21 +127,14 @@ def test_one_trial_call_half_opens_it(cache_alias, server):
     open_breaker(server)
     end_cooldown()
     server.always(Upsolve(delay=0.3))  # Upsolve is back, slowly: a wide race window
-    results: list[object] = []
-    barrier = threading.Barrier(8)
 
-    def caller() -> None:
-        barrier.wait()
+    def caller(_: int) -> object:
         try:
-            results.append(call())
+            return call()
         except exc.UpsolveError as err:
-            results.append(err)
+            return err
 
-    threads = [threading.Thread(target=caller) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = in_threads(8, caller)
     assert server.count("user-token") == 5 + 1  # the trial is the only request
     assert sum(isinstance(r, exc.UpsolveBreakerOpen) for r in results) == 7
     assert breaker.status() == breaker.BreakerStatus("closed", 0, None)
@@ -186,17 +179,7 @@ def test_each_transition_is_logged_once(cache_alias, server, logs):
 
 def test_concurrent_closes_are_logged_once(cache_alias, server, logs):
     open_breaker(server)
-    barrier = threading.Barrier(10)
-
-    def succeed() -> None:
-        barrier.wait()
-        breaker.record_success()
-
-    threads = [threading.Thread(target=succeed) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(10, lambda _: breaker.record_success())
     assert (
         transitions(logs).count("Upsolve circuit breaker closed: calls to Upsolve succeed again.")
         == 1
@@ -204,17 +187,7 @@ def test_concurrent_closes_are_logged_once(cache_alias, server, logs):
 
 
 def test_concurrent_failures_open_it_once(cache_alias, logs):
-    barrier = threading.Barrier(12)
-
-    def failing() -> None:
-        barrier.wait()
-        breaker.record_failure()
-
-    threads = [threading.Thread(target=failing) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(12, lambda _: breaker.record_failure())
     assert breaker.status().failures == 12
     assert len(transitions(logs)) == 1
 

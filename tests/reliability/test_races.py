@@ -9,21 +9,19 @@ Each thread closes its database connections when it is done.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TypeVar
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
 from django_upsolve import services
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from django_upsolve.services import get_token
+from tests.concurrency import in_threads
 from tests.reliability.conftest import (
     PASSWORD,
     assert_rows_whole,
@@ -34,33 +32,7 @@ from tests.reliability.conftest import (
 )
 from tests.reliability.faultserver import Upsolve
 
-T = TypeVar("T")
 SLOW = Upsolve(delay=0.05)
-
-
-def in_threads(count: int, work: Callable[[int], T]) -> list[T]:
-    """Run ``work(0)`` ... ``work(count - 1)`` in threads released at the same moment; their
-    results, in that order."""
-    barrier = threading.Barrier(count)
-    results: dict[int, T] = {}
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except BaseException as err:
-            errors.append(err)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return [results[index] for index in range(count)]
 
 
 def post_login(username: str) -> tuple[int, str]:

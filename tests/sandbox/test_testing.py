@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
-from django.db import connection
 
 from django_upsolve.sandbox.emulator import Emulator
 from django_upsolve.sandbox.testing import SandboxCall, SandboxHandle, sandbox_responses
+from tests.concurrency import in_threads
 
 from .conftest import API_KEY, AUTH, PROJECT_ID, ROLE_ID
 
@@ -147,55 +146,17 @@ def test_threads_share_the_sandbox_under_transactional_db(
     upsolve_sandbox: SandboxHandle,
 ) -> None:
     post("register-organization", {"projectId": PROJECT_ID, "name": "Acme", "externalId": "a"})
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def register() -> None:
-        try:
-            body = {
-                "projectId": PROJECT_ID,
-                "projectOrganizationId": "a",
-                "userRoleId": ROLE_ID,
-                "name": "Thread",
-                "properties": {},
-            }
-            status = post("register-user", body).status_code
-            with lock:
-                statuses.append(status)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=register) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    body = {
+        "projectId": PROJECT_ID,
+        "projectOrganizationId": "a",
+        "userRoleId": ROLE_ID,
+        "name": "Thread",
+        "properties": {},
+    }
+    statuses = in_threads(6, lambda _: post("register-user", body).status_code)
     assert statuses == [200] * 6
     assert upsolve_sandbox.users().count() == 6
     assert upsolve_sandbox.count("register-user") == 6
-
-
-def _race(count: int, send: Callable[[], requests.Response]) -> list[requests.Response]:
-    """``send`` from ``count`` threads released together; their answers."""
-    barrier = threading.Barrier(count)
-    answers: list[requests.Response] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            answer = send()
-            with lock:
-                answers.append(answer)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
 
 
 @pytest.mark.usefixtures("transactional_db")
@@ -203,7 +164,7 @@ def test_racing_registrations_of_one_organization_create_it_once(
     upsolve_sandbox: SandboxHandle,
 ) -> None:
     body = {"projectId": PROJECT_ID, "name": "Acme", "externalId": "acme"}
-    answers = _race(8, lambda: post("register-organization", body))
+    answers = in_threads(8, lambda _: post("register-organization", body))
     assert sorted(answer.status_code for answer in answers) == [200] + [409] * 7
     [org] = upsolve_sandbox.organizations()
     assert {answer.json()["data"]["projectOrganizationId"] for answer in answers} == {str(org.pk)}
@@ -221,7 +182,7 @@ def test_racing_registrations_of_one_user_create_it_once(upsolve_sandbox: Sandbo
         "properties": {},
         "userId": user_id,
     }
-    answers = _race(8, lambda: post("register-user", body))
+    answers = in_threads(8, lambda _: post("register-user", body))
     assert all(answer.status_code == 200 for answer in answers)
     messages = sorted(answer.json()["data"]["message"] for answer in answers)
     assert messages == ["User registered"] + ["User updated"] * 7
