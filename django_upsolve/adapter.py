@@ -61,8 +61,8 @@ class UpsolveAdapter:
         return upsolve_settings.DEFAULT_ROLE_ID
 
 
-def get_adapter() -> UpsolveAdapter:
-    """A new instance of the configured adapter (resolved on each call, so tests can swap it)."""
+def get_adapter_class() -> type[UpsolveAdapter]:
+    """The configured adapter class, checked before anything calls it."""
     path = upsolve_settings.ADAPTER
     try:
         adapter_class = import_string(path)
@@ -70,9 +70,13 @@ def get_adapter() -> UpsolveAdapter:
         raise UpsolveImproperlyConfigured(
             f"UPSOLVE['ADAPTER'] = {path!r} cannot be imported."
         ) from err
-    adapter = adapter_class()
-    if not isinstance(adapter, UpsolveAdapter):
+    if not (isinstance(adapter_class, type) and issubclass(adapter_class, UpsolveAdapter)):
         raise UpsolveImproperlyConfigured(
             f"UPSOLVE['ADAPTER'] = {path!r} is not an UpsolveAdapter subclass."
         )
-    return adapter
+    return adapter_class
+
+
+def get_adapter() -> UpsolveAdapter:
+    """A new instance of the configured adapter (resolved on each call, so tests can swap it)."""
+    return get_adapter_class()()

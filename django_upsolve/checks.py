@@ -2,20 +2,32 @@
 
 - E001 a required setting (API_KEY, PROJECT_ID, DEFAULT_ROLE_ID) is missing
 - E002 PROJECT_ID or DEFAULT_ROLE_ID is not a UUID
-- E003 API_URL, HUB_URL or APPLICATION_HUB_URL is not https (allowed in DEBUG and for
+- E003 API_URL, HUB_URL or APPLICATION_HUB_URL uses http (allowed in DEBUG and for
   loopback hosts)
-- E004 ADAPTER cannot be imported or is not an UpsolveAdapter
-- E005 a number setting is out of range (negative, or 0 where it must be positive), or
+- E004 ADAPTER cannot be imported or is not an UpsolveAdapter subclass
+- E005 a number setting has the wrong type, is not finite or is out of range, or
   TIMEOUT is malformed
 - E006 settings.UPSOLVE is not a dict
 - E007 CACHE_ALIAS names no cache in settings.CACHES
+- E008 a key of UPSOLVE is not a setting (with a "did you mean")
+- E009 API_KEY holds a character outside Latin-1 (an HTTP header cannot carry it)
+- E010 API_KEY holds whitespace or a control character
+- E011 a URL setting is not an http(s) URL with a host, or has a query string or fragment
+- E012 SYNC_ON_LOGIN is not True, False or "background"
+- E013 API_KEY is not a string, or TASK_BACKEND or CACHE_ALIAS is not a non-empty string
+- E014 creating the ADAPTER raises
 - W001 API_KEY has neither the ``up_admin_`` nor the ``up_embed_`` prefix
 - W002 REFRESH_MARGIN is not shorter than TOKEN_EXPIRATION
 - W003 the cache used for locks and the breaker is per-process (local memory)
+
+Each value is validated by its accessor in :mod:`django_upsolve.conf`, so a value
+that passes here never fails at run time for its type or shape. The check never
+raises, whatever the settings hold.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import uuid
 from typing import Any
@@ -23,26 +35,36 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
 
-from .conf import REQUIRED, upsolve_settings
+from .conf import DEFAULTS, URLS, Problem, SettingError, shown, upsolve_settings
+from .exceptions import UpsolveImproperlyConfigured, excerpt
 
 KEY_PREFIXES = ("up_admin_", "up_embed_")
-POSITIVE_NUMBERS = (
-    "TOKEN_EXPIRATION",
-    "LOGIN_DEADLINE",
-    "DEADLINE",
-    "MAX_RESPONSE_BYTES",
-    "BREAKER_THRESHOLD",
-    "BREAKER_COOLDOWN",
-    "BREAKER_MAX_COOLDOWN",
-)
-NON_NEGATIVE_NUMBERS = ("REFRESH_MARGIN", "MAX_RETRIES", "LOGIN_MAX_RETRIES")
 LOCAL_MEMORY_BACKENDS = ("django.core.cache.backends.locmem.LocMemCache",)
+IDS: dict[Problem, str] = {
+    "missing": "E001",
+    "adapter": "E004",
+    "number": "E005",
+    "key_charset": "E009",
+    "key_whitespace": "E010",
+    "url": "E011",
+    "choice": "E012",
+    "text": "E013",
+}
+ADAPTER_HINT = "Point UPSOLVE['ADAPTER'] at an UpsolveAdapter subclass."
+URL_REASONS = {
+    "API_URL": "The API key travels in every request",
+    "HUB_URL": "Tokens travel in every dashboard URL",
+    "APPLICATION_HUB_URL": "Tokens travel in every application URL",
+}
 
 
 def _error(msg: str, hint: str, id: str) -> checks.Error:
     return checks.Error(msg, hint=hint, obj="settings.UPSOLVE", id=f"django_upsolve.{id}")
+
+
+def _warning(msg: str, hint: str, id: str, obj: str = "settings.UPSOLVE") -> checks.Warning:
+    return checks.Warning(msg, hint=hint, obj=obj, id=f"django_upsolve.{id}")
 
 
 def _is_loopback(host: str) -> bool:
@@ -54,109 +76,123 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 @checks.register()
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Validate the ``UPSOLVE`` settings dict."""
-    if not isinstance(getattr(settings, "UPSOLVE", None) or {}, dict):
+    raw = getattr(settings, "UPSOLVE", None) or {}
+    if not isinstance(raw, dict):
         return [_error("settings.UPSOLVE is not a dict.", "Set UPSOLVE = {...}.", "E006")]
-    messages: list[checks.CheckMessage] = []
-    for name in REQUIRED:
-        if not upsolve_settings.get(name):
-            messages.append(
-                _error(
-                    f"UPSOLVE[{name!r}] is not set.",
-                    f"Add {name!r} to the UPSOLVE settings dict.",
-                    "E001",
-                )
-            )
-    key = str(upsolve_settings.get("API_KEY") or "")
-    if key and not key.startswith(KEY_PREFIXES):
+    messages = _check_unknown_keys(raw)
+    invalid: set[str] = set()
+    for name in DEFAULTS:
+        try:
+            getattr(upsolve_settings, name)
+        except SettingError as err:
+            invalid.add(name)
+            messages.append(_error(err.message, err.hint, IDS[err.problem]))
+    valid = set(DEFAULTS) - invalid
+    if "API_KEY" in valid and not upsolve_settings.API_KEY.startswith(KEY_PREFIXES):
         messages.append(
-            checks.Warning(
+            _warning(
                 "UPSOLVE['API_KEY'] starts with neither 'up_admin_' nor 'up_embed_'.",
-                hint="Copy the whole key from the Upsolve hub; this looks like a paste error.",
-                obj="settings.UPSOLVE",
-                id="django_upsolve.W001",
+                "Copy the whole key from the Upsolve hub; this looks like a paste error.",
+                "W001",
             )
         )
-    for name in ("PROJECT_ID", "DEFAULT_ROLE_ID"):
-        value = upsolve_settings.get(name)
-        if value:
-            try:
-                uuid.UUID(str(value))
-            except ValueError:
-                messages.append(
-                    _error(
-                        f"UPSOLVE[{name!r}] is not a UUID.",
-                        "Copy the id from the Upsolve hub.",
-                        "E002",
-                    )
-                )
-    for name, why in (
-        ("API_URL", "The API key travels in every request"),
-        ("HUB_URL", "Tokens travel in every dashboard URL"),
-        ("APPLICATION_HUB_URL", "Tokens travel in every application URL"),
+    messages.extend(_check_ids(valid))
+    messages.extend(_check_https(valid))
+    if "ADAPTER" in valid:
+        messages.extend(_check_adapter())
+    if {"REFRESH_MARGIN", "TOKEN_EXPIRATION"} <= valid and (
+        upsolve_settings.REFRESH_MARGIN >= upsolve_settings.TOKEN_EXPIRATION
     ):
-        url = urlsplit(str(upsolve_settings.get(name)))
-        if url.scheme != "https" and not (
-            settings.DEBUG or (url.scheme == "http" and _is_loopback(url.hostname or ""))
-        ):
+        messages.append(
+            _warning(
+                "UPSOLVE['REFRESH_MARGIN'] is not shorter than TOKEN_EXPIRATION.",
+                "Every token would count as stale at once; lower the margin.",
+                "W002",
+            )
+        )
+    if "CACHE_ALIAS" in valid:
+        messages.extend(_check_cache())
+    return messages
+
+
+def _check_unknown_keys(raw: dict[Any, Any]) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    for name in raw:
+        if name in DEFAULTS:
+            continue
+        close = difflib.get_close_matches(str(name).upper(), list(DEFAULTS), n=1)
+        hint = (
+            f"Did you mean {close[0]!r}?"
+            if close
+            else "Remove it; the django-upsolve README lists every setting."
+        )
+        messages.append(
+            _error(f"UPSOLVE[{shown(name)}] is not a django-upsolve setting.", hint, "E008")
+        )
+    return messages
+
+
+def _check_ids(valid: set[str]) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    for name in ("PROJECT_ID", "DEFAULT_ROLE_ID"):
+        if name not in valid:
+            continue
+        try:
+            uuid.UUID(upsolve_settings.require(name))
+        except ValueError:
+            messages.append(
+                _error(
+                    f"UPSOLVE[{name!r}] is not a UUID.", "Copy the id from the Upsolve hub.", "E002"
+                )
+            )
+    return messages
+
+
+def _check_https(valid: set[str]) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    for name in URLS:
+        if name not in valid:
+            continue
+        url = urlsplit(getattr(upsolve_settings, name))
+        if url.scheme == "http" and not (settings.DEBUG or _is_loopback(url.hostname or "")):
             messages.append(
                 _error(
                     f"UPSOLVE[{name!r}] is not an https URL.",
-                    f"{why}: use https (http only for loopback hosts or in DEBUG).",
+                    f"{URL_REASONS[name]}: use https (http only for loopback hosts or in DEBUG).",
                     "E003",
                 )
             )
-    messages.extend(_check_adapter())
-    messages.extend(_check_numbers())
-    messages.extend(_check_cache())
     return messages
 
 
 def _check_adapter() -> list[checks.CheckMessage]:
-    from .adapter import get_adapter
+    """Import and create the adapter as every sync does, reporting whatever goes wrong."""
+    from .adapter import get_adapter_class
 
+    path = upsolve_settings.ADAPTER
     try:
-        get_adapter()
-    except ImproperlyConfigured as err:
-        return [_error(str(err), "Point UPSOLVE['ADAPTER'] at an UpsolveAdapter subclass.", "E004")]
-    return []
-
-
-def _check_numbers() -> list[checks.CheckMessage]:
-    messages: list[checks.CheckMessage] = []
-    for name in POSITIVE_NUMBERS + NON_NEGATIVE_NUMBERS:
-        value = upsolve_settings.get(name)
-        positive = name in POSITIVE_NUMBERS
-        if not _is_number(value) or value < 0 or (positive and value == 0):
-            kind = "a positive number" if positive else "a number of 0 or more"
-            messages.append(_error(f"UPSOLVE[{name!r}] must be {kind}.", "Fix the value.", "E005"))
-    timeout = upsolve_settings.get("TIMEOUT")
-    pair = isinstance(timeout, (tuple, list))
-    parts = tuple(timeout) if pair else (timeout,)
-    if (pair and len(parts) != 2) or not all(_is_number(p) and p > 0 for p in parts):
-        messages.append(
+        adapter_class = get_adapter_class()
+    except UpsolveImproperlyConfigured as err:
+        return [_error(str(err), ADAPTER_HINT, "E004")]
+    except Exception as err:  # Importing runs the module's own code, which may raise anything.
+        message = f"Importing UPSOLVE['ADAPTER'] = {path!r} raised {type(err).__name__}."
+        return [_error(message, ADAPTER_HINT, "E004")]
+    try:
+        adapter_class()
+    except Exception as err:  # The adapter's own __init__ may raise anything.
+        key = upsolve_settings.get("API_KEY")
+        detail = excerpt(str(err), key if isinstance(key, str) else "")
+        return [
             _error(
-                "UPSOLVE['TIMEOUT'] must be seconds or a (connect, read) pair of seconds.",
-                "For example (1.5, 4.0).",
-                "E005",
+                f"Creating UPSOLVE['ADAPTER'] = {path!r} raised {type(err).__name__}: {detail}",
+                "An adapter is created for every sync: its __init__ must not fail.",
+                "E014",
             )
-        )
-    if not messages and upsolve_settings.REFRESH_MARGIN >= upsolve_settings.TOKEN_EXPIRATION:
-        messages.append(
-            checks.Warning(
-                "UPSOLVE['REFRESH_MARGIN'] is not shorter than TOKEN_EXPIRATION.",
-                hint="Every token would count as stale at once; lower the margin.",
-                obj="settings.UPSOLVE",
-                id="django_upsolve.W002",
-            )
-        )
-    return messages
+        ]
+    return []
 
 
 def _check_cache() -> list[checks.CheckMessage]:
@@ -172,15 +208,13 @@ def _check_cache() -> list[checks.CheckMessage]:
     backend = settings.CACHES[alias].get("BACKEND", "")
     if backend in LOCAL_MEMORY_BACKENDS and not settings.DEBUG:
         return [
-            checks.Warning(
+            _warning(
                 f"The {alias!r} cache is per-process local memory.",
-                hint=(
-                    "The circuit breaker and the registration locks live in this cache. With "
-                    "several worker processes, set UPSOLVE['CACHE_ALIAS'] to a shared cache "
-                    "(e.g. django.core.cache.backends.redis.RedisCache)."
-                ),
+                "The circuit breaker and the registration locks live in this cache. With "
+                "several worker processes, set UPSOLVE['CACHE_ALIAS'] to a shared cache "
+                "(e.g. django.core.cache.backends.redis.RedisCache).",
+                "W003",
                 obj="settings.CACHES",
-                id="django_upsolve.W003",
             )
         ]
     return []
