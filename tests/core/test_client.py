@@ -13,9 +13,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from django_upsolve import exceptions as exc
+from django_upsolve.budget import CallPolicy
 from django_upsolve.client import (
     USER_AGENT,
-    CallPolicy,
     IssuedToken,
     RegisteredOrganization,
     RegisteredUser,
