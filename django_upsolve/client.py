@@ -146,13 +146,9 @@ class UpsolveClient:
         body = payloads.organization_body(
             project_id=self.project_id, name=name, external_id=external_id, properties=properties
         )
-        try:
-            data = self._call("register-organization", body, policy)
-            already = False
-        except UpsolveConflict as err:
-            if "projectOrganizationId" not in err.data:
-                raise
-            data, already = err.data, True
+        data, already = self._register(
+            "register-organization", body, policy, "projectOrganizationId"
+        )
         organization_id = data.get("projectOrganizationId")
         if not isinstance(organization_id, str):
             raise UpsolveBadResponse(
@@ -185,13 +181,7 @@ class UpsolveClient:
             name=name,
             properties=properties,
         )
-        try:
-            data = self._call("register-user", body, policy)
-            already = False
-        except UpsolveConflict as err:
-            if "userId" not in err.data:
-                raise
-            data, already = err.data, True
+        data, already = self._register("register-user", body, policy, "userId")
         returned = data.get("userId", body["userId"])
         try:
             returned_id = payloads.uuid_text(returned, field="userId")
@@ -216,6 +206,18 @@ class UpsolveClient:
             raise UpsolveBadResponse(str(err), call="user-token") from err
 
     # One call, its attempts and their answers --------------------------------
+
+    def _register(
+        self, call: str, body: dict[str, Any], policy: CallPolicy | None, id_field: str
+    ) -> tuple[dict[str, Any], bool]:
+        """``call``'s data and False; or, for a 409 whose data has ``id_field`` (the object
+        exists already), that data and True."""
+        try:
+            return self._call(call, body, policy), False
+        except UpsolveConflict as err:
+            if id_field not in err.data:
+                raise
+            return err.data, True
 
     def _call(self, call: str, body: dict[str, Any], policy: CallPolicy | None) -> dict[str, Any]:
         policy = policy or CallPolicy.background()
