@@ -1,19 +1,17 @@
 """``UpsolveClient``: the three Upsolve calls over one pooled ``requests.Session``.
 
 Every call has a connect and a read timeout and a wall-clock deadline over
-all its attempts, body reading included. Connection errors, 5xx and 429 are
-retried a bounded number of times with jittered backoff; redirects are never
-followed; bodies are read up to ``MAX_RESPONSE_BYTES``. Failures raise the
-typed errors of ``django_upsolve.exceptions`` and feed the circuit breaker.
+all its attempts, body reading included (``transport``). Connection errors, 5xx and 429
+are retried within the operation's budget (``budget.CallPolicy``); redirects are never
+followed; bodies are read up to ``MAX_RESPONSE_BYTES``. Failures raise the typed errors
+of ``django_upsolve.exceptions`` and feed the circuit breaker.
 """
 
 from __future__ import annotations
 
-import email.utils
+import dataclasses
 import json
 import logging
-import math
-import random
 import threading
 import time
 from collections.abc import Mapping
@@ -23,65 +21,47 @@ from typing import Any
 
 import requests
 from django.utils import timezone
-from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from . import __version__, breaker, payloads, transport
+from .budget import SHORT_RETRY_AFTER, CallPolicy
 from .conf import upsolve_settings
 from .exceptions import (
-    UpsolveAuthError,
     UpsolveBadResponse,
     UpsolveBreakerOpen,
     UpsolveConflict,
-    UpsolveConnectionError,
     UpsolveError,
-    UpsolveNotFound,
-    UpsolvePermissionError,
     UpsolveRateLimited,
     UpsolveTimeout,
-    UpsolveTLSError,
-    UpsolveUnavailable,
-    UpsolveValidationError,
-    excerpt,
+    error_for,
 )
+from .redaction import excerpt
 from .tokens import TokenExpired, TokenRejected, expiry_of
 
 logger = logging.getLogger("django_upsolve.client")
 
 USER_AGENT = f"django-upsolve/{__version__} python-requests/{requests.__version__}"
-#: A 429 whose Retry-After is at most this many seconds is retried; longer ones fail fast.
-SHORT_RETRY_AFTER = 1.0
-#: Below this much time left, another attempt is not worth starting.
-MIN_ATTEMPT_TIME = 0.05
 
 
 @dataclass(frozen=True)
-class CallPolicy:
-    """How hard one operation tries: retries per call, and a wall-clock deadline shared by all
-    calls and attempts of the operation (``ends_at`` on the ``time.monotonic()`` clock)."""
+class ClientOptions:
+    """The settings a client is built from; equal options make an equal client."""
 
-    max_retries: int
-    ends_at: float
+    api_key: str = dataclasses.field(repr=False)
+    project_id: str
+    api_url: str
+    timeout: tuple[float, float]
+    max_response_bytes: int
 
-    @classmethod
-    def within(cls, seconds: float, *, max_retries: int) -> CallPolicy:
-        """A policy whose deadline is ``seconds`` from now."""
-        return cls(max_retries, time.monotonic() + seconds)
 
-    @classmethod
-    def login(cls) -> CallPolicy:
-        """In a request/response cycle: ``LOGIN_MAX_RETRIES`` retries, ``LOGIN_DEADLINE`` s."""
-        return cls.within(
-            upsolve_settings.LOGIN_DEADLINE, max_retries=upsolve_settings.LOGIN_MAX_RETRIES
-        )
-
-    @classmethod
-    def background(cls) -> CallPolicy:
-        """Admin actions and commands: ``MAX_RETRIES`` retries, ``DEADLINE`` s."""
-        return cls.within(upsolve_settings.DEADLINE, max_retries=upsolve_settings.MAX_RETRIES)
-
-    def remaining(self) -> float:
-        """Seconds left before the deadline (negative once it has passed)."""
-        return self.ends_at - time.monotonic()
+def client_options() -> ClientOptions:
+    """The client's options from ``settings.UPSOLVE``."""
+    return ClientOptions(
+        api_key=upsolve_settings.API_KEY,
+        project_id=upsolve_settings.PROJECT_ID,
+        api_url=upsolve_settings.API_URL,
+        timeout=upsolve_settings.TIMEOUT,
+        max_response_bytes=upsolve_settings.MAX_RESPONSE_BYTES,
+    )
 
 
 @dataclass(frozen=True)
@@ -105,27 +85,6 @@ class IssuedToken:
 
     def __repr__(self) -> str:
         return f"IssuedToken(expires_at={self.expires_at!r})"
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta or HTTP date); None when unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when is None or when.tzinfo is None:
-            return None
-        seconds = when.timestamp() - (now if now is not None else time.time())
-        return max(0.0, seconds)
-    if not math.isfinite(seconds) or seconds < 0:
-        return None
-    return seconds
 
 
 class UpsolveClient:
@@ -154,13 +113,7 @@ class UpsolveClient:
     @classmethod
     def from_settings(cls) -> UpsolveClient:
         """A client configured from ``settings.UPSOLVE``."""
-        return cls(
-            api_key=upsolve_settings.API_KEY,
-            project_id=upsolve_settings.PROJECT_ID,
-            api_url=upsolve_settings.API_URL,
-            timeout=upsolve_settings.TIMEOUT,
-            max_response_bytes=upsolve_settings.MAX_RESPONSE_BYTES,
-        )
+        return cls(**dataclasses.asdict(client_options()))
 
     def create_session(self) -> requests.Session:
         """The pooled session; override to mount adapters or proxies.
@@ -193,13 +146,9 @@ class UpsolveClient:
         body = payloads.organization_body(
             project_id=self.project_id, name=name, external_id=external_id, properties=properties
         )
-        try:
-            data = self._call("register-organization", body, policy)
-            already = False
-        except UpsolveConflict as err:
-            if "projectOrganizationId" not in err.data:
-                raise
-            data, already = err.data, True
+        data, already = self._register(
+            "register-organization", body, policy, "projectOrganizationId"
+        )
         organization_id = data.get("projectOrganizationId")
         if not isinstance(organization_id, str):
             raise UpsolveBadResponse(
@@ -232,13 +181,7 @@ class UpsolveClient:
             name=name,
             properties=properties,
         )
-        try:
-            data = self._call("register-user", body, policy)
-            already = False
-        except UpsolveConflict as err:
-            if "userId" not in err.data:
-                raise
-            data, already = err.data, True
+        data, already = self._register("register-user", body, policy, "userId")
         returned = data.get("userId", body["userId"])
         try:
             returned_id = payloads.uuid_text(returned, field="userId")
@@ -262,12 +205,24 @@ class UpsolveClient:
         except TokenExpired as err:
             raise UpsolveBadResponse(str(err), call="user-token") from err
 
-    # Transport --------------------------------------------------------------
+    # One call, its attempts and their answers --------------------------------
+
+    def _register(
+        self, call: str, body: dict[str, Any], policy: CallPolicy | None, id_field: str
+    ) -> tuple[dict[str, Any], bool]:
+        """``call``'s data and False; or, for a 409 whose data has ``id_field`` (the object
+        exists already), that data and True."""
+        try:
+            return self._call(call, body, policy), False
+        except UpsolveConflict as err:
+            if id_field not in err.data:
+                raise
+            return err.data, True
 
     def _call(self, call: str, body: dict[str, Any], policy: CallPolicy | None) -> dict[str, Any]:
         policy = policy or CallPolicy.background()
         payload = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        if policy.remaining() < MIN_ATTEMPT_TIME:
+        if policy.spent():
             # Spent waiting on our side (locks, earlier calls): says nothing of Upsolve's health.
             raise UpsolveTimeout("The deadline ran out before the call.", call=call)
         attempt = 0
@@ -280,8 +235,8 @@ class UpsolveClient:
             try:
                 data = self._attempt(call, payload, policy)
             except UpsolveError as err:
-                self._feed_breaker(err)
-                delay = self._retry_delay(err, attempt, policy)
+                _feed_breaker(err)
+                delay = policy.retry_delay(err, attempt)
                 if delay is None:
                     raise
                 logger.info("Retrying Upsolve %s in %.2f s after: %s", call, delay, err)
@@ -292,162 +247,41 @@ class UpsolveClient:
             breaker.record_success()
             return data
 
-    @staticmethod
-    def _feed_breaker(err: UpsolveError) -> None:
-        if not err.counts_as_failure:
-            breaker.record_success()  # Upsolve answered sensibly: it is up.
-        elif isinstance(err, UpsolveRateLimited) and (err.retry_after or 0) > SHORT_RETRY_AFTER:
-            breaker.record_failure(open_for=err.retry_after)
-        else:
-            breaker.record_failure()
-
-    @staticmethod
-    def _retry_delay(err: UpsolveError, attempt: int, policy: CallPolicy) -> float | None:
-        if not err.retryable or attempt >= policy.max_retries:
-            return None
-        if isinstance(err, UpsolveRateLimited) and err.retry_after is not None:
-            if err.retry_after > SHORT_RETRY_AFTER or attempt > 0:
-                return None
-            delay = err.retry_after
-        else:
-            delay = min(0.25 * 2**attempt, 2.0) * random.uniform(0.5, 1.0)
-        if policy.remaining() - delay < MIN_ATTEMPT_TIME:
-            return None
-        return delay
-
     def _attempt(self, call: str, payload: bytes, policy: CallPolicy) -> dict[str, Any]:
-        remaining = policy.remaining()
-        connect, read = (min(limit, remaining) for limit in self.timeout)
-        try:
-            with transport.deadline(policy.ends_at):
-                response = self.session.post(
-                    f"{self.api_url}/{call}",
-                    data=payload,
-                    headers={
-                        "Authorization": f"Bearer {self._api_key}",
-                        "Content-Type": "application/json",
-                    },
-                    timeout=(connect, read),
-                    stream=True,
-                    allow_redirects=False,
-                )
-        except requests.exceptions.RequestException as err:
-            if policy.remaining() <= 0:  # Cut by the deadline, whatever the socket then said.
-                raise UpsolveTimeout("The deadline ran out before the answer.", call=call) from err
-            if isinstance(err, requests.exceptions.SSLError):
-                raise UpsolveTLSError("TLS failure talking to Upsolve.", call=call) from err
-            if isinstance(err, requests.exceptions.Timeout):
-                raise UpsolveTimeout("Upsolve did not answer in time.", call=call) from err
-            raise UpsolveConnectionError("Could not connect to Upsolve.", call=call) from err
-        with response:
-            body = self._read_body(response, call, policy)
-        return self._interpret(call, response, body)
-
-    def _read_body(self, response: requests.Response, call: str, policy: CallPolicy) -> bytes:
-        raw = response.raw
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            while True:
-                remaining = policy.remaining()
-                if remaining <= 0:
-                    raise UpsolveTimeout(
-                        "The deadline ran out while reading the answer.",
-                        status_code=response.status_code,
-                        call=call,
-                    )
-                _limit_socket_wait(raw, min(self.timeout[1], remaining))
-                chunk = raw.read1(16 * 1024)
-                if not chunk:
-                    return b"".join(chunks)
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    raise UpsolveBadResponse(
-                        f"The answer is larger than {self.max_response_bytes} bytes.",
-                        status_code=response.status_code,
-                        call=call,
-                    )
-                chunks.append(chunk)
-        except UpsolveError:
-            raise  # Ours (UpsolveTimeout is an OSError too, through requests).
-        except (Urllib3HTTPError, OSError) as err:
-            if isinstance(err, TimeoutError) or "timed out" in str(err):
-                raise UpsolveTimeout(
-                    "Upsolve stalled while sending the answer.",
-                    status_code=response.status_code,
-                    call=call,
-                ) from err
-            raise UpsolveConnectionError(
-                "The connection broke while reading the answer.",
-                status_code=response.status_code,
-                call=call,
-            ) from err
-
-    def _interpret(self, call: str, response: requests.Response, body: bytes) -> dict[str, Any]:
-        status = response.status_code
-        parsed = _parse_json(body)
-        short = excerpt(body, self._api_key)
-        if 200 <= status < 300:
-            if not isinstance(parsed, dict) or not isinstance(parsed.get("data"), dict):
-                raise UpsolveBadResponse(
-                    "The answer is not the documented JSON.",
-                    status_code=status,
-                    call=call,
-                    body_excerpt=short,
-                )
-            if parsed.get("status", "success") != "success":
-                raise UpsolveBadResponse(
-                    "The answer's status is not 'success'.",
-                    status_code=status,
-                    call=call,
-                    body_excerpt=short,
-                )
+        answer = transport.post(
+            self.session,
+            f"{self.api_url}/{call}",
+            data=payload,
+            headers={
+                "Authorization": f"Bearer {self._api_key}",
+                "Content-Type": "application/json",
+            },
+            timeout=self.timeout,
+            ends_at=policy.ends_at,
+            max_bytes=self.max_response_bytes,
+            call=call,
+        )
+        parsed = _parse_json(answer.body)
+        short = excerpt(answer.body, self._api_key)
+        if not 200 <= answer.status < 300:
+            raise error_for(call, answer.status, parsed, answer.headers, short)
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("data"), dict):
+            message = "The answer is not the documented JSON."
+        elif parsed.get("status", "success") != "success":
+            message = "The answer's status is not 'success'."
+        else:
             data: dict[str, Any] = parsed["data"]
             return data
-        if 300 <= status < 400:
-            raise UpsolveBadResponse(
-                "Upsolve answered with a redirect, which is not followed.",
-                status_code=status,
-                call=call,
-            )
-        if status in (400, 422):
-            raise UpsolveValidationError(
-                f"Upsolve rejected the request (fields: {_error_fields(parsed) or 'unknown'}).",
-                status_code=status,
-                call=call,
-            )
-        if status == 401:
-            raise UpsolveAuthError("The API key was refused.", status_code=status, call=call)
-        if status == 403:
-            raise UpsolvePermissionError(
-                "The API key may not do this.", status_code=status, call=call
-            )
-        if status == 404:
-            raise UpsolveNotFound("Not found.", status_code=status, call=call, body_excerpt=short)
-        if status == 409:
-            conflict = parsed.get("data") if isinstance(parsed, dict) else None
-            raise UpsolveConflict(
-                "Conflict.",
-                status_code=status,
-                call=call,
-                body_excerpt=short,
-                data=conflict if isinstance(conflict, dict) else None,
-            )
-        if status == 429:
-            raise UpsolveRateLimited(
-                "Rate limited by Upsolve.",
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                status_code=status,
-                call=call,
-                body_excerpt=short,
-            )
-        if status >= 500:
-            raise UpsolveUnavailable(
-                "Upsolve is unavailable.", status_code=status, call=call, body_excerpt=short
-            )
-        raise UpsolveBadResponse(
-            "Unexpected status.", status_code=status, call=call, body_excerpt=short
-        )
+        raise UpsolveBadResponse(message, status_code=answer.status, call=call, body_excerpt=short)
+
+
+def _feed_breaker(err: UpsolveError) -> None:
+    if not err.counts_as_failure:
+        breaker.record_success()  # Upsolve answered sensibly: it is up.
+    elif isinstance(err, UpsolveRateLimited) and (err.retry_after or 0) > SHORT_RETRY_AFTER:
+        breaker.record_failure(open_for=err.retry_after)
+    else:
+        breaker.record_failure()
 
 
 def _issued_token(data: dict[str, Any], expiration: int) -> IssuedToken:
@@ -472,51 +306,17 @@ def _parse_json(body: bytes) -> object:
         return None
 
 
-def _error_fields(parsed: object) -> str:
-    """Field names from a validation answer (never the values)."""
-    if not isinstance(parsed, dict):
-        return ""
-    errors = parsed.get("errors")
-    if not isinstance(errors, list):
-        return ""
-    names = [
-        " ".join(e["field"].split())[:64]
-        for e in errors[:10]
-        if isinstance(e, dict) and isinstance(e.get("field"), str) and e["field"].strip()
-    ]
-    return ", ".join(names)
-
-
-def _limit_socket_wait(raw: Any, seconds: float) -> None:
-    """Bound the next socket read by ``seconds`` (read timeouts only bound gaps between bytes).
-
-    Once the headers are read, urllib3 2 no longer holds the socket on its connection: it
-    sits under the ``http.client`` response (response → buffered reader → ``SocketIO``).
-    A body that is not read from a socket (a test double) has nothing to bound.
-    """
-    reader = getattr(getattr(raw, "_fp", None), "fp", None)
-    sock = getattr(getattr(reader, "raw", None), "_sock", None)
-    if sock is not None:
-        sock.settimeout(max(seconds, 0.001))
-
-
 _local = threading.local()
 
 
 def get_client() -> UpsolveClient:
     """This thread's client for the current settings (sessions are not shared across threads)."""
-    config = (
-        upsolve_settings.API_KEY,
-        upsolve_settings.PROJECT_ID,
-        upsolve_settings.API_URL,
-        upsolve_settings.TIMEOUT,
-        upsolve_settings.MAX_RESPONSE_BYTES,
-    )
-    cached: tuple[object, UpsolveClient] | None = getattr(_local, "client", None)
-    if cached is not None and cached[0] == config:
+    options = client_options()
+    cached: tuple[ClientOptions, UpsolveClient] | None = getattr(_local, "client", None)
+    if cached is not None and cached[0] == options:
         return cached[1]
     if cached is not None:
         cached[1].session.close()
-    client = UpsolveClient.from_settings()
-    _local.client = (config, client)
+    client = UpsolveClient(**dataclasses.asdict(options))
+    _local.client = (options, client)
     return client

@@ -1,54 +1,23 @@
-"""The ``UpsolveError`` tree: typed, carrying the HTTP status and a short, secret-free excerpt.
+"""The ``UpsolveError`` tree, and which error an HTTP status stands for.
 
-Network failures are also instances of the matching ``requests`` exception, so
-code written against ``requests`` keeps catching them.
+Errors are typed and carry the HTTP status and a short, secret-free excerpt. Network
+failures are also instances of the matching ``requests`` exception, so code written
+against ``requests`` keeps catching them. ``STATUS_ERRORS`` maps the statuses of the
+API contract (``docs/contract.rst``) to errors; ``error_for`` builds one.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import email.utils
+import math
+import time
+from collections.abc import Container, Mapping
+from typing import Any, NamedTuple, Self
 
 import requests
 from django.core.exceptions import ImproperlyConfigured
 
-EXCERPT_LENGTH = 200
-
-_SECRET_PATTERNS = (
-    # Upsolve API keys, whatever follows the prefix.
-    re.compile(r"up_(?:admin|embed)_[A-Za-z0-9_\-]*"),
-    # Anything shaped like a JWT (three base64url segments, the first a JSON object).
-    re.compile(r"eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"),
-    # Bearer credentials of any form.
-    re.compile(r"(?i)bearer\s+\S+"),
-)
-
-
-def redact(text: str, *secrets: str) -> str:
-    """Remove API keys, bearer credentials, JWTs and the given secrets from ``text``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub("[redacted]", text)
-    return text
-
-
-def one_line(text: str) -> str:
-    """``text`` on one line, without control characters (PostgreSQL cannot store a NUL)."""
-    return " ".join(
-        "".join(" " if unicodedata.category(ch) in {"Cc", "Cs"} else ch for ch in text).split()
-    )
-
-
-def excerpt(body: bytes | str, *secrets: str) -> str:
-    """A one-line, redacted excerpt of at most ``EXCERPT_LENGTH`` characters of a body."""
-    if isinstance(body, bytes):
-        body = body[: EXCERPT_LENGTH * 4].decode("utf-8", errors="replace")
-    text = one_line(redact(body, *secrets))
-    if len(text) > EXCERPT_LENGTH:
-        text = text[: EXCERPT_LENGTH - 1] + "…"
-    return text
+from .redaction import one_line, redact
 
 
 class UpsolveImproperlyConfigured(ImproperlyConfigured):
@@ -96,6 +65,14 @@ class UpsolveError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status_code={self.status_code!r}, call={self.call!r})"
 
+    @classmethod
+    def for_answer(
+        cls, message: str, parsed: object, headers: Mapping[str, str], **context: Any
+    ) -> Self:
+        """The error for an HTTP answer; subclasses take what they carry from its parsed JSON
+        body or its headers. ``context`` holds the ``__init__`` keywords."""
+        return cls(message, **context)
+
 
 class UpsolveInvalidRequest(UpsolveError, ValueError):
     """We refused to send a request the contract would reject (no network call was made)."""
@@ -128,6 +105,13 @@ class UpsolveValidationError(UpsolveError):
 
     counts_as_failure = False
 
+    @classmethod
+    def for_answer(
+        cls, message: str, parsed: object, headers: Mapping[str, str], **context: Any
+    ) -> Self:
+        """``message`` with ``{fields}`` replaced by the rejected field names (never values)."""
+        return cls(message.format(fields=_error_fields(parsed) or "unknown"), **context)
+
 
 class UpsolveConflict(UpsolveError):
     """409. ``data`` holds the answer's ``data`` object (which may name the existing object)."""
@@ -138,6 +122,13 @@ class UpsolveConflict(UpsolveError):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.data = data or {}
 
+    @classmethod
+    def for_answer(
+        cls, message: str, parsed: object, headers: Mapping[str, str], **context: Any
+    ) -> Self:
+        data = parsed.get("data") if isinstance(parsed, dict) else None
+        return cls(message, data=data if isinstance(data, dict) else None, **context)
+
 
 class UpsolveRateLimited(UpsolveError):
     """429. ``retry_after`` is the parsed ``Retry-After`` in seconds, if usable."""
@@ -147,6 +138,12 @@ class UpsolveRateLimited(UpsolveError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.retry_after = retry_after
+
+    @classmethod
+    def for_answer(
+        cls, message: str, parsed: object, headers: Mapping[str, str], **context: Any
+    ) -> Self:
+        return cls(message, retry_after=parse_retry_after(headers.get("Retry-After")), **context)
 
 
 class UpsolveUnavailable(UpsolveError):
@@ -178,3 +175,94 @@ class UpsolveBreakerOpen(UpsolveUnavailable):
 
 class UpsolveBadResponse(UpsolveError):
     """Upsolve answered something that does not follow the contract."""
+
+
+class StatusRule(NamedTuple):
+    """Which error an HTTP status stands for, and whether it keeps an excerpt of the body."""
+
+    statuses: Container[int]
+    error: type[UpsolveError]
+    message: str
+    #: Kept only where the body may help and does not echo what was sent (validation
+    #: answers can quote the values; auth answers the credentials).
+    keeps_body: bool
+
+
+#: Statuses outside 2xx, as the API contract (``docs/contract.rst``) gives them; first match wins.
+STATUS_ERRORS: tuple[StatusRule, ...] = (
+    StatusRule(
+        range(300, 400),
+        UpsolveBadResponse,
+        "Upsolve answered with a redirect, which is not followed.",
+        keeps_body=False,
+    ),
+    StatusRule(
+        (400, 422),
+        UpsolveValidationError,
+        "Upsolve rejected the request (fields: {fields}).",
+        keeps_body=False,
+    ),
+    StatusRule((401,), UpsolveAuthError, "The API key was refused.", keeps_body=False),
+    StatusRule((403,), UpsolvePermissionError, "The API key may not do this.", keeps_body=False),
+    StatusRule((404,), UpsolveNotFound, "Not found.", keeps_body=True),
+    StatusRule((409,), UpsolveConflict, "Conflict.", keeps_body=True),
+    StatusRule((429,), UpsolveRateLimited, "Rate limited by Upsolve.", keeps_body=True),
+    StatusRule(range(500, 1000), UpsolveUnavailable, "Upsolve is unavailable.", keeps_body=True),
+)
+#: Any other status (1xx, the rest of 4xx).
+UNEXPECTED_STATUS = StatusRule((), UpsolveBadResponse, "Unexpected status.", keeps_body=True)
+
+
+def error_for(
+    call: str, status: int, parsed: object, headers: Mapping[str, str], body_excerpt: str
+) -> UpsolveError:
+    """The error for a non-2xx answer to ``call``: its status looked up in ``STATUS_ERRORS``.
+
+    ``parsed`` is the body's JSON (None when it is not JSON) and ``body_excerpt`` its
+    redacted excerpt.
+    """
+    rule = next((rule for rule in STATUS_ERRORS if status in rule.statuses), UNEXPECTED_STATUS)
+    return rule.error.for_answer(
+        rule.message,
+        parsed,
+        headers,
+        status_code=status,
+        call=call,
+        body_excerpt=body_excerpt if rule.keeps_body else "",
+    )
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta or HTTP date); None when unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when is None or when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - (now if now is not None else time.time())
+        return max(0.0, seconds)
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+def _error_fields(parsed: object) -> str:
+    """Field names from a validation answer (never the values)."""
+    if not isinstance(parsed, dict):
+        return ""
+    errors = parsed.get("errors")
+    if not isinstance(errors, list):
+        return ""
+    names = [
+        " ".join(e["field"].split())[:64]
+        for e in errors[:10]
+        if isinstance(e, dict) and isinstance(e.get("field"), str) and e["field"].strip()
+    ]
+    return ", ".join(names)

@@ -10,7 +10,6 @@ import datetime
 import decimal
 import math
 import re
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from django.utils.functional import Promise
 
 from .exceptions import UpsolveInvalidRequest
+from .redaction import has_control, is_storable, one_line
 
 MAX_NAME_LENGTH = 255
 MAX_PROPERTIES = 50
@@ -37,8 +37,7 @@ def clean_text(value: object, *, field: str, max_length: int = MAX_NAME_LENGTH) 
     if not isinstance(value, str):
         raise UpsolveInvalidRequest(f"{field} must be a string.")
     # Drop control characters (NUL, newlines...) and lone surrogates, which are not UTF-8.
-    text = "".join(ch if unicodedata.category(ch) not in {"Cc", "Cs"} else " " for ch in value)
-    text = " ".join(text.split())[:max_length]
+    text = one_line(value)[:max_length]
     if not text:
         raise UpsolveInvalidRequest(f"{field} must not be empty.")
     return text
@@ -54,9 +53,7 @@ def external_id_text(value: object) -> str:
         value = str(value)
     if not isinstance(value, str) or not value.strip():
         raise UpsolveInvalidRequest("externalId must be a non-empty string.")
-    if len(value) > MAX_EXTERNAL_ID_LENGTH or any(
-        unicodedata.category(ch) in {"Cc", "Cs"} for ch in value
-    ):
+    if len(value) > MAX_EXTERNAL_ID_LENGTH or has_control(value):
         raise UpsolveInvalidRequest(
             f"externalId must be at most {MAX_EXTERNAL_ID_LENGTH} characters, without control "
             "characters."
@@ -98,7 +95,7 @@ def encode_property(key: str, value: object) -> PropertyValue:
         raise UpsolveInvalidRequest(
             f"Property {key!r} has a {type(value).__name__}; use a string or a number."
         )
-    if any(unicodedata.category(ch) == "Cs" for ch in text) or "\x00" in text:
+    if not is_storable(text):
         raise UpsolveInvalidRequest(f"Property {key!r} must be valid text without NUL.")
     if len(text) > MAX_PROPERTY_VALUE_LENGTH:
         raise UpsolveInvalidRequest(

@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from . import payloads, signals
 from .adapter import Tenant, UpsolveAdapter, get_adapter
-from .client import CallPolicy, IssuedToken, get_client
+from .budget import CallPolicy
+from .client import IssuedToken, get_client
 from .conf import upsolve_settings
 from .exceptions import (
     UpsolveAuthError,

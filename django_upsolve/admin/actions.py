@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import services
-from ..client import CallPolicy
+from ..budget import CallPolicy
 from ..exceptions import UpsolveBreakerOpen, UpsolveError
 from ..models import UpsolveProfile
 

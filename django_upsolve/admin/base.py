@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from ..exceptions import redact
+from ..redaction import redact
 from . import display
 from .changelist import KeysFirstChangeList
 from .indicator import breaker_indicator

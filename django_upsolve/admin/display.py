@@ -15,8 +15,8 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from ..exceptions import redact
 from ..models import TokenState, UpsolveProfile
+from ..redaction import redact
 
 #: Characters of a token shown at each end; the middle, and so the signature, stays hidden.
 MASK_HEAD = 6

@@ -13,13 +13,14 @@ from django.test import override_settings
 from django.utils import timezone
 
 from django_upsolve import exceptions as exc
+from django_upsolve.budget import CallPolicy
 from django_upsolve.client import (
     USER_AGENT,
-    CallPolicy,
     IssuedToken,
     RegisteredOrganization,
     RegisteredUser,
     UpsolveClient,
+    client_options,
     get_client,
 )
 from django_upsolve.conf import upsolve_settings
@@ -292,6 +293,40 @@ def test_get_client_reuses_one_session_per_thread_and_follows_settings():
         other = get_client()
         assert other is not first
         assert other.api_url == "https://other.test/v1"
+
+
+def test_client_options_come_from_settings_and_hide_the_key():
+    options = client_options()
+    assert (options.api_key, options.project_id, options.api_url) == (KEY, PROJECT, API)
+    assert options.timeout == upsolve_settings.TIMEOUT
+    assert options.max_response_bytes == upsolve_settings.MAX_RESPONSE_BYTES
+    assert KEY not in repr(options)
+    client = UpsolveClient.from_settings()
+    assert (client.project_id, client.api_url, client.timeout) == (PROJECT, API, options.timeout)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("API_KEY", "up_admin_rotated_key"),
+        ("PROJECT_ID", "2f0c6a34-54d4-4b57-9d0a-7c1c8a3a9e10"),
+        ("TIMEOUT", (1.0, 2.0)),
+        ("MAX_RESPONSE_BYTES", 1024),
+    ],
+)
+def test_get_client_builds_a_new_client_when_any_option_changes(http, name, value):
+    first = get_client()
+    with override_settings(UPSOLVE={**upsolve_settings.raw, name: value}):
+        other = get_client()
+        assert other is not first
+        assert get_client() is other
+        assert getattr(client_options(), name.lower()) == value
+        http.post(f"{API}/user-token", json=ok({"token": make_jwt()}))
+        other.user_token(user_id=USER, expiration=3600, policy=fast())
+        assert (
+            http.calls[-1].request.headers["Authorization"] == f"Bearer {client_options().api_key}"
+        )
+    assert get_client() is not other  # back to the first settings: a client for them
 
 
 def test_each_request_has_connect_and_read_timeouts(client, http):

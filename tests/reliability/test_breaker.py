@@ -19,8 +19,9 @@ from django.conf import settings
 
 from django_upsolve import breaker
 from django_upsolve import exceptions as exc
+from django_upsolve.budget import CallPolicy
 from django_upsolve.checks import check_settings
-from django_upsolve.client import CallPolicy, get_client
+from django_upsolve.client import get_client
 from django_upsolve.models import UpsolveProfile
 from tests.concurrency import in_threads
 from tests.reliability.conftest import (
@@ -241,7 +242,8 @@ django.setup()
 from django.test.utils import override_settings
 from django.conf import settings
 from django_upsolve import breaker
-from django_upsolve.client import CallPolicy, get_client
+from django_upsolve.budget import CallPolicy
+from django_upsolve.client import get_client
 from django_upsolve.exceptions import UpsolveError
 
 api_url, calls, user_id = sys.argv[1], int(sys.argv[2]), sys.argv[3]

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from django_upsolve import breaker
 from django_upsolve import exceptions as exc
-from django_upsolve.client import CallPolicy, get_client
+from django_upsolve.budget import CallPolicy
+from django_upsolve.client import get_client
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from tests.reliability.conftest import (
     assert_failure_kept_token,

@@ -13,7 +13,8 @@ import time
 import pytest
 
 from django_upsolve import exceptions as exc
-from django_upsolve.client import CallPolicy, UpsolveClient, get_client
+from django_upsolve.budget import CallPolicy
+from django_upsolve.client import UpsolveClient, get_client
 from django_upsolve.models import UpsolveProfile
 from tests.reliability.conftest import (
     API_KEY,

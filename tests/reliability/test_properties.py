@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from django_upsolve import payloads, tokens
-from django_upsolve.client import CallPolicy, UpsolveClient
+from django_upsolve.budget import CallPolicy
+from django_upsolve.client import UpsolveClient
 from django_upsolve.exceptions import UpsolveInvalidRequest
 
 T = TypeVar("T")

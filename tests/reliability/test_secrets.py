@@ -15,9 +15,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from django_upsolve import breaker, signals
-from django_upsolve import client as client_module
-from django_upsolve.client import CallPolicy, get_client
+from django_upsolve import breaker, budget, signals
+from django_upsolve.budget import CallPolicy
+from django_upsolve.client import get_client
 from django_upsolve.exceptions import UpsolveError
 from django_upsolve.models import UpsolveProfile
 from tests.reliability.conftest import JWT, log_in, make_user, upsolve
@@ -86,7 +86,7 @@ def chain(error: BaseException) -> Iterator[BaseException]:
 @pytest.fixture
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry at once: this test is about what is written, not about waiting."""
-    monkeypatch.setattr(client_module, "random", SimpleNamespace(uniform=lambda a, b: 0.0))
+    monkeypatch.setattr(budget, "random", SimpleNamespace(uniform=lambda a, b: 0.0))
 
 
 @pytest.mark.parametrize("key", ["up_admin_Zx81kQ0pL3vN7sR2tY6u", "legacy-4f1c9e7a2b8d3065a9"])

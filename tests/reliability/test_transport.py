@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from django_upsolve import exceptions as exc
-from django_upsolve.client import CallPolicy, get_client
+from django_upsolve.budget import CallPolicy
+from django_upsolve.client import get_client
 from django_upsolve.models import UpsolveProfile
 from tests.reliability.conftest import (
     API_KEY,

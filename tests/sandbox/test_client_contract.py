@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from django_upsolve.client import CallPolicy, UpsolveClient
+from django_upsolve.budget import CallPolicy
+from django_upsolve.client import UpsolveClient
 from django_upsolve.exceptions import UpsolveAuthError, UpsolveNotFound, UpsolveValidationError
 from django_upsolve.sandbox.testing import SandboxHandle
 from django_upsolve.tokens import is_jwt_shaped

@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand
 from ... import breaker
 from ...checks import check_settings
 from ...conf import upsolve_settings
-from ...exceptions import redact
 from ...models import TokenState, UpsolveProfile, UpsolveTenant
+from ...redaction import redact
 
 
 class Command(BaseCommand):
