@@ -37,7 +37,8 @@ from django.conf import settings
 from django.core import checks
 
 from .conf import DEFAULTS, URLS, Problem, SettingError, shown, upsolve_settings
-from .exceptions import UpsolveImproperlyConfigured, excerpt
+from .exceptions import UpsolveImproperlyConfigured
+from .redaction import excerpt
 
 KEY_PREFIXES = ("up_admin_", "up_embed_")
 LOCAL_MEMORY_BACKENDS = ("django.core.cache.backends.locmem.LocMemCache",)
