@@ -16,7 +16,6 @@ import math
 import random
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -182,17 +181,10 @@ class UpsolveClient:
     # The three calls ------------------------------------------------------
 
     def register_organization(
-        self,
-        *,
-        name: str,
-        external_id: str,
-        properties: Mapping[str, Any] | None = None,
-        policy: CallPolicy | None = None,
+        self, *, fields: payloads.OrganizationFields, policy: CallPolicy | None = None
     ) -> RegisteredOrganization:
         """``/register-organization``; a 409 naming the organization counts as registered."""
-        body = payloads.organization_body(
-            project_id=self.project_id, name=name, external_id=external_id, properties=properties
-        )
+        body = fields.to_body(project_id=self.project_id)
         try:
             data = self._call("register-organization", body, policy)
             already = False
@@ -218,19 +210,13 @@ class UpsolveClient:
         *,
         organization_id: str,
         user_id: str,
-        role_id: str,
-        name: str,
-        properties: Mapping[str, Any] | None = None,
+        fields: payloads.UserFields,
         policy: CallPolicy | None = None,
     ) -> RegisteredUser:
-        """``/register-user``; a 409 naming the user counts as registered."""
-        body = payloads.user_body(
-            project_id=self.project_id,
-            organization_id=organization_id,
-            user_id=user_id,
-            role_id=role_id,
-            name=name,
-            properties=properties,
+        """``/register-user``: ``fields`` for user ``user_id`` in organization
+        ``organization_id``; a 409 naming the user counts as registered."""
+        body = fields.to_body(
+            project_id=self.project_id, organization_id=organization_id, user_id=user_id
         )
         try:
             data = self._call("register-user", body, policy)
