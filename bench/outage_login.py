@@ -154,13 +154,13 @@ def run(args: argparse.Namespace) -> None:
 def receiver_alone(user: Any, runs: int) -> float:
     """The median time of the ``user_logged_in`` receiver's work, without the login view."""
     from django_upsolve.exceptions import UpsolveError
-    from django_upsolve.services import sync_on_login
+    from django_upsolve.services import sync_login
 
     times = []
     for _ in range(runs):
         started = time.perf_counter()
         with contextlib.suppress(UpsolveError):
-            sync_on_login(user)
+            sync_login(user)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 

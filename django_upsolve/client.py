@@ -14,7 +14,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -135,17 +134,10 @@ class UpsolveClient:
     # The three calls ------------------------------------------------------
 
     def register_organization(
-        self,
-        *,
-        name: str,
-        external_id: str,
-        properties: Mapping[str, Any] | None = None,
-        policy: CallPolicy | None = None,
+        self, *, fields: payloads.OrganizationFields, policy: CallPolicy | None = None
     ) -> RegisteredOrganization:
         """``/register-organization``; a 409 naming the organization counts as registered."""
-        body = payloads.organization_body(
-            project_id=self.project_id, name=name, external_id=external_id, properties=properties
-        )
+        body = fields.to_body(project_id=self.project_id)
         data, already = self._register(
             "register-organization", body, policy, "projectOrganizationId"
         )
@@ -167,19 +159,13 @@ class UpsolveClient:
         *,
         organization_id: str,
         user_id: str,
-        role_id: str,
-        name: str,
-        properties: Mapping[str, Any] | None = None,
+        fields: payloads.UserFields,
         policy: CallPolicy | None = None,
     ) -> RegisteredUser:
-        """``/register-user``; a 409 naming the user counts as registered."""
-        body = payloads.user_body(
-            project_id=self.project_id,
-            organization_id=organization_id,
-            user_id=user_id,
-            role_id=role_id,
-            name=name,
-            properties=properties,
+        """``/register-user``: ``fields`` for user ``user_id`` in organization
+        ``organization_id``; a 409 naming the user counts as registered."""
+        body = fields.to_body(
+            project_id=self.project_id, organization_id=organization_id, user_id=user_id
         )
         data, already = self._register("register-user", body, policy, "userId")
         returned = data.get("userId", body["userId"])

@@ -1,7 +1,9 @@
-"""What an embed needs: the current user's token with its expiry, and the share URLs.
+"""What a request embeds: its user's token, or the reason a placeholder shows instead.
 
-Used by the template tags and the token endpoint; never raises for Upsolve,
-database or adapter failures (they are logged and the caller shows a placeholder).
+``embed_for`` is that one decision, for the template tags and the token endpoint;
+``refresh_attributes`` is what ``upsolve.js`` needs to swap the token before it expires,
+and ``share_url`` the iframe's address. Nothing here raises for Upsolve, database or
+adapter failures: they are logged and the answer is the ``unavailable`` placeholder.
 """
 
 from __future__ import annotations
@@ -14,16 +16,23 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import quote, urlencode
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.conf import settings
+from django.http import HttpRequest
+from django.middleware.csrf import get_token as get_csrf_token
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from .conf import upsolve_settings
-from .services import get_fresh_profile
+from .services import fresh_profile, membership_of
 from .tokens import is_jwt_shaped
 
 logger = logging.getLogger("django_upsolve.embed")
 
 Kind = Literal["dashboard", "application"]
+#: Why no token is embedded: not signed in, left out by the adapter, or none to be had now.
+Reason = Literal["anonymous", "not-available", "unavailable"]
+#: The share pages' themes; the first is the default.
+THEMES = ("light", "dark")
 
 
 @dataclass(frozen=True)
@@ -43,24 +52,65 @@ class EmbedToken:
         return math.ceil(self.expires_at.timestamp())
 
 
-def current_token(user: AbstractBaseUser | AnonymousUser) -> EmbedToken | None:
-    """The token ``user`` may embed with, refreshed first when it is stale, or ``None``.
+@dataclass(frozen=True)
+class Placeholder:
+    """No token to embed, and why (the placeholder template words each reason)."""
 
-    ``None`` for anonymous or ineligible users and whenever no valid token can
-    be had. A fresh stored token costs no HTTP call.
+    reason: Reason
+
+
+def embed_for(request: HttpRequest) -> EmbedToken | Placeholder:
+    """What ``request`` embeds: its user's token, refreshed first when stale, or a placeholder.
+
+    The adapter is asked once, and a fresh stored token costs no HTTP call. A stored
+    token that is not JWT-shaped is never handed out: it could need escaping.
     """
-    if isinstance(user, AnonymousUser) or not user.is_authenticated:
-        return None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Placeholder("anonymous")
     try:
-        profile = get_fresh_profile(user)
+        membership = membership_of(user)
+        if membership is None:
+            return Placeholder("not-available")
+        profile = fresh_profile(membership)
     except Exception:
         logger.exception("Could not get an Upsolve token for user pk=%s.", user.pk)
-        return None
-    if profile is None or profile.token_expires_at is None:
-        return None
-    if not is_jwt_shaped(profile.token):  # never render something that needs escaping
-        return None
+        return Placeholder("unavailable")
+    if profile is None or profile.token_expires_at is None or not is_jwt_shaped(profile.token):
+        return Placeholder("unavailable")
     return EmbedToken(profile.token, profile.token_expires_at)
+
+
+def refresh_attributes(request: HttpRequest, token: EmbedToken) -> list[tuple[str, str]]:
+    """The data- attributes that configure ``upsolve.js``; empty without a token endpoint.
+
+    Only iframes need them: reading the CSRF token makes the response set its cookie.
+    """
+    try:
+        token_url = reverse("django_upsolve:token")
+    except NoReverseMatch:
+        logger.warning(
+            "No token endpoint, so Upsolve embeds will not refresh in the browser: add "
+            'path("upsolve/", include("django_upsolve.urls")) to your URLconf.'
+        )
+        return []
+    attributes = [
+        ("data-upsolve-token-url", token_url),
+        ("data-upsolve-expires", str(token.expires_epoch)),
+        ("data-upsolve-now", str(int(timezone.now().timestamp()))),
+        ("data-upsolve-refresh-margin", str(upsolve_settings.REFRESH_MARGIN)),
+        ("data-upsolve-csrf-header", _csrf_header_name()),
+        ("data-upsolve-csrf-token", get_csrf_token(request)),
+    ]
+    if not (settings.CSRF_COOKIE_HTTPONLY or settings.CSRF_USE_SESSIONS):
+        attributes.append(("data-upsolve-csrf-cookie", settings.CSRF_COOKIE_NAME))
+    return attributes
+
+
+def _csrf_header_name() -> str:
+    """``CSRF_HEADER_NAME`` as a browser sends it: ``HTTP_X_CSRFTOKEN`` → ``X-CSRFTOKEN``."""
+    name = settings.CSRF_HEADER_NAME.removeprefix("HTTP_")
+    return name.replace("_", "-")
 
 
 def share_url(

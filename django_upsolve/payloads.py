@@ -2,6 +2,7 @@
 
 Everything here runs before any network call, so a value the contract would
 reject raises ``UpsolveInvalidRequest`` and no partial request is ever sent.
+Registration values are checked once, as ``OrganizationFields`` and ``UserFields``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.functional import Promise
@@ -122,36 +124,74 @@ def encode_properties(properties: Mapping[str, Any] | None) -> dict[str, Propert
     return encoded
 
 
-def organization_body(
-    *, project_id: str, name: object, external_id: object, properties: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """The body of ``/register-organization``."""
-    return {
-        "projectId": uuid_text(project_id, field="projectId"),
-        "name": clean_text(name, field="name"),
-        "externalId": external_id_text(external_id),
-        "properties": encode_properties(properties),
-    }
+@dataclass(frozen=True)
+class OrganizationFields:
+    """What Upsolve is told about an organization, cleaned and checked by :meth:`build`.
+
+    Built once per operation, then compared with what was stored, sent, and stored in turn.
+    The constructor itself checks nothing: it rebuilds values that were checked before.
+    """
+
+    external_id: str
+    name: str
+    properties: dict[str, PropertyValue]
+
+    @classmethod
+    def build(
+        cls, *, external_id: object, name: object, properties: Mapping[str, Any] | None = None
+    ) -> OrganizationFields:
+        """The fields for these raw values, or ``UpsolveInvalidRequest``."""
+        return cls(
+            external_id=external_id_text(external_id),
+            name=clean_text(name, field="name"),
+            properties=encode_properties(properties),
+        )
+
+    def to_body(self, *, project_id: str) -> dict[str, Any]:
+        """The body of ``/register-organization``."""
+        return {
+            "projectId": uuid_text(project_id, field="projectId"),
+            "name": self.name,
+            "externalId": self.external_id,
+            "properties": self.properties,
+        }
 
 
-def user_body(
-    *,
-    project_id: str,
-    organization_id: object,
-    user_id: object,
-    role_id: object,
-    name: object,
-    properties: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """The body of ``/register-user``."""
-    return {
-        "projectId": uuid_text(project_id, field="projectId"),
-        "projectOrganizationId": uuid_text(organization_id, field="projectOrganizationId"),
-        "userId": uuid_text(user_id, field="userId"),
-        "userRoleId": uuid_text(role_id, field="userRoleId"),
-        "name": clean_text(name, field="name"),
-        "properties": encode_properties(properties),
-    }
+@dataclass(frozen=True)
+class UserFields:
+    """What Upsolve is told about a user (name, role, properties), checked by :meth:`build`.
+
+    Like :class:`OrganizationFields`: built once, then compared, sent and stored as is.
+    """
+
+    name: str
+    role_id: str
+    properties: dict[str, PropertyValue]
+
+    @classmethod
+    def build(
+        cls, *, name: object, role_id: object, properties: Mapping[str, Any] | None = None
+    ) -> UserFields:
+        """The fields for these raw values, the role as a canonical UUID; or
+        ``UpsolveInvalidRequest``."""
+        return cls(
+            name=clean_text(name, field="name"),
+            role_id=uuid_text(role_id, field="userRoleId"),
+            properties=encode_properties(properties),
+        )
+
+    def to_body(
+        self, *, project_id: str, organization_id: object, user_id: object
+    ) -> dict[str, Any]:
+        """The body of ``/register-user`` for this user in organization ``organization_id``."""
+        return {
+            "projectId": uuid_text(project_id, field="projectId"),
+            "projectOrganizationId": uuid_text(organization_id, field="projectOrganizationId"),
+            "userId": uuid_text(user_id, field="userId"),
+            "userRoleId": self.role_id,
+            "name": self.name,
+            "properties": self.properties,
+        }
 
 
 def token_body(*, user_id: object, expiration: int) -> dict[str, Any]:

@@ -25,8 +25,7 @@ logger = logging.getLogger("django_upsolve")
 @receiver(user_logged_in, dispatch_uid="django_upsolve.sync_on_login")
 def sync_on_login(sender: Any, user: Any, **kwargs: Any) -> None:
     """Register the user with Upsolve if needed and fetch a token for this login."""
-    from .services import savepoint_if_in_transaction
-    from .services import sync_on_login as sync
+    from .services import savepoint_if_in_transaction, sync_login
 
     try:
         if not upsolve_settings.SYNC_ON_LOGIN:
@@ -34,6 +33,6 @@ def sync_on_login(sender: Any, user: Any, **kwargs: Any) -> None:
         # An UpsolveError was already logged and recorded on the profile by the service layer
         # (caught inside the savepoint, so that record is kept).
         with savepoint_if_in_transaction(), suppress(UpsolveError):
-            sync(user)
+            sync_login(user)
     except Exception:
         logger.exception("Unexpected error while syncing user pk=%s with Upsolve.", user.pk)

@@ -1,10 +1,12 @@
 """The flow: ensure the tenant, ensure the user, hold a fresh token.
 
-Public API: ``get_token``, ``get_fresh_profile``, ``sync_on_login``,
-``refresh_token``, ``reregister``, ``clear_token``. Concurrent callers for one
-user (or one tenant) are serialised by a cache lock, re-read the database once
-they hold it, and skip work another caller already did; unique constraints back
-this up.
+Public API: ``get_token``, ``get_fresh_profile``, ``sync_login``,
+``refresh_token``, ``reregister``, ``clear_token``; ``membership_of`` and
+``fresh_profile`` for callers that need the adapter's answer themselves (the embed).
+Each operation asks the adapter once (a :class:`Membership`) and passes the answer
+down. Concurrent callers for one user (or one tenant) are serialised by a cache
+lock, re-read the database once they hold it, and skip work another caller
+already did; unique constraints back this up.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import caches
@@ -37,6 +38,7 @@ from .exceptions import (
 )
 from .locks import LockTimeout, cache_lock
 from .models import UpsolveProfile, UpsolveTenant
+from .redaction import error_record
 
 logger = logging.getLogger("django_upsolve")
 
@@ -63,29 +65,34 @@ def get_fresh_profile(user: AbstractBaseUser, *, force: bool = False) -> Upsolve
     """The profile of ``user`` holding a token as :func:`get_token` describes, or ``None``.
 
     The adapter is asked first: a user it no longer approves gets no token, and a user
-    moved to another tenant is registered there before getting one. Token and expiry
-    come from one read, so a concurrent refresh cannot split them.
+    moved to another tenant is registered there before getting one.
     """
     if not getattr(user, "is_authenticated", False):
         return None
-    tenant_info = tenant_of(user)
-    if tenant_info is None:
-        return None
-    margin = upsolve_settings.REFRESH_MARGIN
+    membership = membership_of(user)
+    return fresh_profile(membership, force=force) if membership is not None else None
+
+
+def fresh_profile(membership: Membership, *, force: bool = False) -> UpsolveProfile | None:
+    """:func:`get_fresh_profile` for a user whose membership the caller already has.
+
+    Token and expiry come from one read, so a concurrent refresh cannot split them.
+    """
+    user, margin = membership.user, upsolve_settings.REFRESH_MARGIN
     if not force:
         profile = _stored_profile(user)
         if (
             profile is not None
             and profile.has_fresh_token(margin)
             and profile.tenant is not None
-            and profile.tenant.external_id == tenant_info.external_id
+            and profile.tenant.external_id == membership.tenant.external_id
         ):
             return profile
         if profile is not None and _failed_recently(profile):
             return None  # Pages do not retry a failing user on every view.
     # Failures are logged and recorded inside the savepoint, so the record is kept.
     with savepoint_if_in_transaction(), suppress(UpsolveError):
-        _sync(user, CallPolicy.login(), token_after=timezone.now() if force else None)
+        _sync(membership, CallPolicy.login(), token_after=timezone.now() if force else None)
     profile = _stored_profile(user)
     return profile if profile is not None and profile.has_fresh_token(margin) else None
 
@@ -99,10 +106,46 @@ def _stored_profile(user: AbstractBaseUser) -> UpsolveProfile | None:
     return UpsolveProfile.objects.select_related("tenant").filter(user_id=user.pk).first()
 
 
-def tenant_of(user: AbstractBaseUser, adapter: UpsolveAdapter | None = None) -> Tenant | None:
-    """The adapter's tenant for ``user``, or ``None`` when it leaves the user out."""
-    adapter = adapter or get_adapter()
-    return adapter.get_tenant(user) if adapter.is_eligible(user) else None
+@dataclass(frozen=True)
+class Membership:
+    """A user in their tenant as the adapter sees them: asked once per operation, passed down.
+
+    The tenant is asked up front, since every operation needs it; the user's name, role and
+    properties only when a registration is compared or sent, and then once. The fields are
+    checked when first read, inside the sync, so a value the adapter got wrong is logged
+    and recorded on the profile like any other failure.
+    """
+
+    user: AbstractBaseUser
+    tenant: Tenant
+    adapter: UpsolveAdapter
+
+    @cached_property
+    def organization_fields(self) -> payloads.OrganizationFields:
+        """The tenant as Upsolve is told it."""
+        tenant = self.tenant
+        return payloads.OrganizationFields.build(
+            external_id=tenant.external_id, name=tenant.name, properties=tenant.properties
+        )
+
+    @cached_property
+    def user_fields(self) -> payloads.UserFields:
+        """The name, role and properties the adapter wants Upsolve to know the user by."""
+        user, adapter = self.user, self.adapter
+        name = adapter.get_user_name(user)
+        properties = adapter.get_user_properties(user, self.tenant)
+        return payloads.UserFields.build(
+            name=name, role_id=adapter.get_role_id(user), properties=properties
+        )
+
+
+def membership_of(user: AbstractBaseUser) -> Membership | None:
+    """The adapter's view of ``user``, or ``None`` when it leaves the user out."""
+    adapter = get_adapter()
+    if not adapter.is_eligible(user):
+        return None
+    tenant = adapter.get_tenant(user)
+    return Membership(user, tenant, adapter) if tenant is not None else None
 
 
 def savepoint_if_in_transaction() -> AbstractContextManager[object]:
@@ -117,20 +160,20 @@ def savepoint_if_in_transaction() -> AbstractContextManager[object]:
     return nullcontext()
 
 
-def sync_on_login(user: AbstractBaseUser) -> UpsolveProfile | None:
+def sync_login(user: AbstractBaseUser) -> UpsolveProfile | None:
     """Register ``user`` (and tenant) if needed and store a token fetched for this login."""
-    return _sync(user, CallPolicy.login(), token_after=timezone.now())
+    return _sync_user(user, CallPolicy.login(), token_after=timezone.now())
 
 
 def refresh_token(user: AbstractBaseUser, *, policy: CallPolicy | None = None) -> UpsolveProfile:
     """Fetch and store a new token now (admin actions, commands). Raises ``UpsolveError``."""
-    return _require(_sync(user, policy or CallPolicy.background(), token_after=timezone.now()))
+    return _require(_sync_user(user, policy or CallPolicy.background(), token_after=timezone.now()))
 
 
 def reregister(user: AbstractBaseUser, *, policy: CallPolicy | None = None) -> UpsolveProfile:
     """Send the user's current name, role and properties again, then fetch a new token."""
     return _require(
-        _sync(
+        _sync_user(
             user,
             policy or CallPolicy.background(),
             token_after=timezone.now(),
@@ -153,31 +196,41 @@ def _require(profile: UpsolveProfile | None) -> UpsolveProfile:
     return profile
 
 
-def _sync(
+def _sync_user(
     user: AbstractBaseUser,
     policy: CallPolicy,
     *,
     token_after: datetime | None,
     force_register: bool = False,
 ) -> UpsolveProfile | None:
-    """Bring ``user`` to: tenant registered, user registered, fresh token stored.
+    """:func:`_sync` after asking the adapter; ``None`` when it leaves the user out."""
+    membership = membership_of(user)
+    if membership is None:
+        return None
+    return _sync(membership, policy, token_after=token_after, force_register=force_register)
+
+
+def _sync(
+    membership: Membership,
+    policy: CallPolicy,
+    *,
+    token_after: datetime | None,
+    force_register: bool = False,
+) -> UpsolveProfile:
+    """Bring the member to: tenant registered, user registered, fresh token stored.
 
     ``token_after``: a token refreshed before this moment is replaced even if fresh.
-    Returns ``None`` when the adapter leaves the user out. Failures are logged,
-    recorded and re-raised as ``UpsolveError``.
+    Failures are logged, recorded and re-raised as ``UpsolveError``.
     """
-    adapter = get_adapter()
-    tenant_info = tenant_of(user, adapter)
-    if tenant_info is None:
-        return None
+    user = membership.user
     try:
         with cache_lock(
             f"user:{user.pk}", wait=max(policy.remaining(), 0), hold=policy.remaining() + LOCK_SLACK
         ):
             profile, _ = UpsolveProfile.objects.get_or_create(user_id=user.pk)
-            sync = _UserSync(user, profile, adapter, tenant_info, policy)
+            sync = _UserSync(membership, profile, policy)
             try:
-                tenant = _ensure_tenant(tenant_info, policy)
+                tenant = _ensure_tenant(membership.organization_fields, policy)
                 if force_register or sync.registration_outdated(tenant):
                     sync.register(tenant)
                     # A token issued before speaks for the old tenant, role or properties.
@@ -201,13 +254,11 @@ def _needs_token(profile: UpsolveProfile, token_after: datetime | None) -> bool:
     return token_after is not None and (refreshed is None or refreshed < token_after)
 
 
-def _ensure_tenant(info: Tenant, policy: CallPolicy) -> UpsolveTenant:
-    """The registered ``UpsolveTenant`` for ``info``; registers it once across all callers."""
-    external_id = payloads.external_id_text(info.external_id)
-    name = payloads.clean_text(info.name, field="name")
-    properties = payloads.encode_properties(info.properties)
+def _ensure_tenant(fields: payloads.OrganizationFields, policy: CallPolicy) -> UpsolveTenant:
+    """The registered ``UpsolveTenant`` for ``fields``; registers it once across all callers."""
     tenant, _ = UpsolveTenant.objects.get_or_create(
-        external_id=external_id, defaults={"name": name, "properties": properties}
+        external_id=fields.external_id,
+        defaults={"name": fields.name, "properties": fields.properties},
     )
     if tenant.is_registered:
         return tenant
@@ -217,13 +268,13 @@ def _ensure_tenant(info: Tenant, policy: CallPolicy) -> UpsolveTenant:
             wait=max(policy.remaining(), 0),
             hold=policy.remaining() + LOCK_SLACK,
         ):
-            return _register_tenant(tenant.pk, name, external_id, properties, policy)
+            return _register_tenant(tenant.pk, fields, policy)
     except LockTimeout as err:
         raise UpsolveTimeout("Another request is already registering this tenant.") from err
 
 
 def _register_tenant(
-    pk: int, name: str, external_id: str, properties: dict[str, Any], policy: CallPolicy
+    pk: int, fields: payloads.OrganizationFields, policy: CallPolicy
 ) -> UpsolveTenant:
     """Register tenant ``pk`` unless another caller just did (called with its cache lock).
 
@@ -238,17 +289,15 @@ def _register_tenant(
             tenant = UpsolveTenant.objects.select_for_update().get(pk=pk)
             if tenant.is_registered:
                 return tenant
-            result = get_client().register_organization(
-                name=name, external_id=external_id, properties=properties, policy=policy
-            )
+            result = get_client().register_organization(fields=fields, policy=policy)
             tenant.upsolve_id = result.organization_id
-            tenant.name, tenant.properties = name, properties
+            tenant.name, tenant.properties = fields.name, fields.properties
             tenant.registered_at = timezone.now()
             tenant.last_error, tenant.last_error_at = "", None
             tenant.save()
     except UpsolveError as err:
         UpsolveTenant.objects.filter(pk=pk).update(
-            last_error=str(err)[:500], last_error_at=timezone.now()
+            last_error=error_record(err), last_error_at=timezone.now()
         )
         raise
     logger.info("Registered tenant %s with Upsolve.", tenant.external_id)
@@ -260,49 +309,34 @@ def _register_tenant(
 class _UserSync:
     """One sync of one user: the profile being brought up to date and what it is built from."""
 
-    user: AbstractBaseUser
+    membership: Membership
     profile: UpsolveProfile
-    adapter: UpsolveAdapter
-    tenant_info: Tenant
     policy: CallPolicy
 
-    @cached_property
-    def wanted(self) -> tuple[str, dict[str, payloads.PropertyValue], str]:
-        """The name, properties and role the adapter wants Upsolve to know the user by."""
-        user, adapter = self.user, self.adapter
-        return (
-            payloads.clean_text(adapter.get_user_name(user), field="name"),
-            payloads.encode_properties(adapter.get_user_properties(user, self.tenant_info)),
-            payloads.uuid_text(adapter.get_role_id(user), field="userRoleId"),
-        )
+    @property
+    def user(self) -> AbstractBaseUser:
+        return self.membership.user
 
     def registration_outdated(self, tenant: UpsolveTenant) -> bool:
         """Whether Upsolve must be told (again): never told, new tenant, or new details."""
         profile = self.profile
         if not profile.is_registered or profile.tenant_id != tenant.pk:
             return True
-        name, properties, role_id = self.wanted
-        return (profile.name, profile.properties, str(profile.role_id)) != (
-            name,
-            properties,
-            role_id,
-        )
+        return self.membership.user_fields != _sent_fields(profile)
 
     def register(self, tenant: UpsolveTenant) -> None:
         """Send the user's current name, role and properties, in ``tenant``."""
-        user, profile = self.user, self.profile
-        name, properties, role_id = self.wanted
+        user, profile, fields = self.user, self.profile, self.membership.user_fields
         result = get_client().register_user(
             organization_id=str(tenant.upsolve_id),
             user_id=str(profile.upsolve_user_id),
-            role_id=role_id,
-            name=name,
-            properties=properties,
+            fields=fields,
             policy=self.policy,
         )
         profile.upsolve_user_id = result.user_id
         profile.tenant = tenant
-        profile.role_id, profile.name, profile.properties = role_id, name, properties
+        profile.role_id, profile.name = fields.role_id, fields.name
+        profile.properties = fields.properties
         profile.registered_at = timezone.now()
         profile.save(
             update_fields=[
@@ -350,10 +384,17 @@ class _UserSync:
         )
 
 
+def _sent_fields(profile: UpsolveProfile) -> payloads.UserFields:
+    """What Upsolve was last told about the profile's user (the fields stored on it)."""
+    return payloads.UserFields(
+        name=profile.name, role_id=str(profile.role_id), properties=profile.properties
+    )
+
+
 def _record_failure(profile: UpsolveProfile, user: AbstractBaseUser, err: UpsolveError) -> None:
     """Log the failure (secret-free) and record it on the profile; the stored token is kept."""
     _log_failure(f"Upsolve sync failed for user pk={user.pk}: %s", err)
-    profile.last_error, profile.last_error_at = str(err)[:500], timezone.now()
+    profile.last_error, profile.last_error_at = error_record(err), timezone.now()
     UpsolveProfile.objects.filter(pk=profile.pk).update(
         last_error=profile.last_error, last_error_at=profile.last_error_at
     )

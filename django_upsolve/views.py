@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
-from .embed import current_token
+from .embed import Placeholder, embed_for
 
 #: Seconds the browser is asked to wait after a 503.
 RETRY_AFTER = 30
@@ -29,10 +29,10 @@ RETRY_AFTER = 30
 @csrf_protect
 def token(request: HttpRequest) -> JsonResponse:
     """The current user's token and its expiry, refreshed first when it is stale."""
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": "authentication_required"}, status=401)
-    embed = current_token(request.user)
-    if embed is None:
+    embed = embed_for(request)
+    if isinstance(embed, Placeholder):
+        if embed.reason == "anonymous":
+            return JsonResponse({"error": "authentication_required"}, status=401)
         response = JsonResponse({"error": "token_unavailable"}, status=503)
         response["Retry-After"] = str(RETRY_AFTER)
         return response

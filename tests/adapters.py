@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from django.test import override_settings
 
 from django_upsolve.adapter import Tenant, UpsolveAdapter
+from django_upsolve.conf import upsolve_settings
 
 
 class DomainTenantAdapter(UpsolveAdapter):
@@ -27,3 +32,40 @@ class BrokenAdapter(UpsolveAdapter):
 
     def get_tenant(self, user: Any) -> Tenant | None:
         raise RuntimeError("adapter bug")
+
+
+class CountingAdapter(UpsolveAdapter):
+    """The default adapter, counting its hook calls (class-wide: each operation makes an
+    instance). Use it through :func:`counting_adapter`."""
+
+    calls: ClassVar[Counter[str]] = Counter()
+
+    def is_eligible(self, user: Any) -> bool:
+        self.calls["is_eligible"] += 1
+        return super().is_eligible(user)
+
+    def get_tenant(self, user: Any) -> Tenant | None:
+        self.calls["get_tenant"] += 1
+        return super().get_tenant(user)
+
+    def get_user_name(self, user: Any) -> str:
+        self.calls["get_user_name"] += 1
+        return super().get_user_name(user)
+
+    def get_user_properties(self, user: Any, tenant: Tenant) -> Mapping[str, Any]:
+        self.calls["get_user_properties"] += 1
+        return super().get_user_properties(user, tenant)
+
+    def get_role_id(self, user: Any) -> str:
+        self.calls["get_role_id"] += 1
+        return super().get_role_id(user)
+
+
+@contextmanager
+def counting_adapter() -> Iterator[Counter[str]]:
+    """Plug in ``CountingAdapter``; yields its hook calls, counted from zero."""
+    CountingAdapter.calls.clear()
+    with override_settings(
+        UPSOLVE={**upsolve_settings.raw, "ADAPTER": "tests.adapters.CountingAdapter"}
+    ):
+        yield CountingAdapter.calls

@@ -17,6 +17,8 @@ be had get the ``django_upsolve/placeholder.html`` template instead (its
 never raise.
 The first iframe of a page also loads ``django_upsolve/upsolve.js``, which
 swaps the token shortly before it expires (see that file for its data- attributes).
+What a request embeds is decided in ``django_upsolve.embed``; this module parses
+the options and renders.
 """
 
 from __future__ import annotations
@@ -28,25 +30,20 @@ from django import template
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest
-from django.middleware.csrf import get_token as get_csrf_token
 from django.shortcuts import resolve_url
 from django.template import Context, Engine
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.urls import NoReverseMatch
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import upsolve_settings
-from ..embed import EmbedToken, Kind, current_token, share_url
-from ..services import tenant_of
+from ..embed import THEMES, EmbedToken, Kind, Placeholder, embed_for, refresh_attributes, share_url
 
 logger = logging.getLogger("django_upsolve.embed")
 register = template.Library()
 
 IFRAME_TEMPLATE = "django_upsolve/iframe.html"
 PLACEHOLDER_TEMPLATE = "django_upsolve/placeholder.html"
-THEMES = ("light", "dark")
 #: Keywords that set attributes of the ``<iframe>``; all others are query parameters.
 IFRAME_ATTRIBUTES = ("width", "height", "title", "loading", "referrerpolicy", "class", "id")
 TITLES = {"dashboard": _("Analytics dashboard"), "application": _("Analytics workspace")}
@@ -70,8 +67,8 @@ def upsolve_application(context: Context, application_id: Any, **options: Any) -
 def upsolve_token(context: Context) -> str:
     """The current user's token, refreshed if stale; ``""`` for anonymous users or on failure."""
     request = _request(context)
-    embed = current_token(request.user) if request is not None else None
-    return embed.token if embed is not None else ""
+    embed = embed_for(request) if request is not None else None
+    return embed.token if isinstance(embed, EmbedToken) else ""
 
 
 def _request(context: Context) -> HttpRequest | None:
@@ -89,12 +86,12 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
     try:
         attributes, params = _split_options(kind, options)
         request = _request(context)
-        if request is None or not request.user.is_authenticated:
-            return _placeholder(context, request, kind, attributes, "anonymous")
-        embed = current_token(request.user)
-        if embed is None:
-            return _placeholder(context, request, kind, attributes, _reason(request.user))
-        refresh = _refresh_attributes(request, embed)
+        if request is None:
+            return _placeholder(context, None, kind, attributes, "anonymous")
+        embed = embed_for(request)
+        if isinstance(embed, Placeholder):
+            return _placeholder(context, request, kind, attributes, embed.reason)
+        refresh = refresh_attributes(request, embed)
         include_script = bool(refresh) and not getattr(request, SCRIPT_FLAG, False)
         html = _render(
             context,
@@ -118,11 +115,6 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
         except Exception:
             logger.exception("Could not render %s.", PLACEHOLDER_TEMPLATE)
             return SafeString("")
-
-
-def _reason(user: Any) -> str:
-    """Why ``user`` has no token: ``not-available`` when the adapter leaves them out."""
-    return "not-available" if tenant_of(user) is None else "unavailable"
 
 
 def _split_options(
@@ -156,35 +148,6 @@ def _split_options(
 def _text(value: Any) -> str:
     """``value`` as plain text, so that even a template literal (a ``SafeString``) is escaped."""
     return str.__str__(str(value))
-
-
-def _refresh_attributes(request: HttpRequest, embed: EmbedToken) -> list[tuple[str, str]]:
-    """The data- attributes that configure ``upsolve.js``; empty without a token endpoint."""
-    try:
-        token_url = reverse("django_upsolve:token")
-    except NoReverseMatch:
-        logger.warning(
-            "No token endpoint, so Upsolve embeds will not refresh in the browser: add "
-            'path("upsolve/", include("django_upsolve.urls")) to your URLconf.'
-        )
-        return []
-    attributes = [
-        ("data-upsolve-token-url", token_url),
-        ("data-upsolve-expires", str(embed.expires_epoch)),
-        ("data-upsolve-now", str(int(timezone.now().timestamp()))),
-        ("data-upsolve-refresh-margin", str(upsolve_settings.REFRESH_MARGIN)),
-        ("data-upsolve-csrf-header", _csrf_header_name()),
-        ("data-upsolve-csrf-token", get_csrf_token(request)),
-    ]
-    if not (settings.CSRF_COOKIE_HTTPONLY or settings.CSRF_USE_SESSIONS):
-        attributes.append(("data-upsolve-csrf-cookie", settings.CSRF_COOKIE_NAME))
-    return attributes
-
-
-def _csrf_header_name() -> str:
-    """``CSRF_HEADER_NAME`` as a browser sends it: ``HTTP_X_CSRFTOKEN`` → ``X-CSRFTOKEN``."""
-    name = settings.CSRF_HEADER_NAME.removeprefix("HTTP_")
-    return name.replace("_", "-")
 
 
 def _placeholder(

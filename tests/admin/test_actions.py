@@ -24,7 +24,7 @@ def synced(upsolve_sandbox):
         profiles = []
         for username in usernames:
             user = get_user_model().objects.create_user(username, f"{username}@acme.test")
-            profile = services.sync_on_login(user)
+            profile = services.sync_login(user)
             assert profile is not None
             profiles.append(profile)
         return profiles

@@ -24,6 +24,7 @@ from django_upsolve.client import (
     get_client,
 )
 from django_upsolve.conf import upsolve_settings
+from django_upsolve.payloads import OrganizationFields, UserFields
 from tests.conftest import make_jwt
 
 API = "https://api.upsolve.test/v1/api/projects"
@@ -44,6 +45,14 @@ def ok(data: dict[str, object]) -> dict[str, object]:
 def fast() -> CallPolicy:
     """One retry, a short deadline, so retry tests stay quick."""
     return CallPolicy.within(5, max_retries=1)
+
+
+def acme() -> OrganizationFields:
+    return OrganizationFields.build(name="Acme", external_id="acme")
+
+
+def user_fields() -> UserFields:
+    return UserFields.build(role_id=ROLE, name="A")
 
 
 @pytest.fixture
@@ -68,9 +77,10 @@ def test_register_organization_sends_contract_body(client, http):
         f"{API}/register-organization",
         json=ok({"projectOrganizationId": ORG.upper(), "externalId": "acme"}),
     )
-    result = client.register_organization(
+    fields = OrganizationFields.build(
         name="  Acme\nCorp ", external_id="acme", properties={"tier": "gold", "seats": 3}
     )
+    result = client.register_organization(fields=fields)
     assert result == RegisteredOrganization(organization_id=ORG, external_id="acme")
     body = assert_contract_request(http.calls[0].request, "register-organization")
     assert body == {
@@ -86,9 +96,9 @@ def test_register_user_sends_contract_body(client, http):
     result = client.register_user(
         organization_id=ORG.upper(),
         user_id=uuid.UUID(USER),
-        role_id=ROLE,
-        name="Ada Lovelace",
-        properties={"organization_id": "acme"},
+        fields=UserFields.build(
+            role_id=ROLE, name="Ada Lovelace", properties={"organization_id": "acme"}
+        ),
     )
     assert result == RegisteredUser(user_id=USER)
     body = assert_contract_request(http.calls[0].request, "register-user")
@@ -170,9 +180,7 @@ def test_validation_error_names_fields_only(client, http):
         json={"errors": [{"field": "userRoleId", "message": "bad value 'secret-ish'"}]},
     )
     with pytest.raises(exc.UpsolveValidationError) as caught:
-        client.register_user(
-            organization_id=ORG, user_id=USER, role_id=ROLE, name="A", properties={}
-        )
+        client.register_user(organization_id=ORG, user_id=USER, fields=user_fields())
     assert "userRoleId" in str(caught.value)
     assert "secret-ish" not in str(caught.value)
 
@@ -256,7 +264,7 @@ def test_conflict_naming_the_organization_counts_as_registered(client, http):
         status=409,
         json={"status": "error", "data": {"projectOrganizationId": ORG, "externalId": "acme"}},
     )
-    result = client.register_organization(name="Acme", external_id="acme")
+    result = client.register_organization(fields=acme())
     assert result.already_registered
     assert result.organization_id == ORG
 
@@ -264,7 +272,7 @@ def test_conflict_naming_the_organization_counts_as_registered(client, http):
 def test_conflict_without_the_object_is_an_error(client, http):
     http.post(f"{API}/register-organization", status=409, json={"message": "conflict"})
     with pytest.raises(exc.UpsolveConflict):
-        client.register_organization(name="Acme", external_id="acme")
+        client.register_organization(fields=acme())
 
 
 def test_error_text_never_contains_the_key_even_if_echoed(client, http):
@@ -278,11 +286,9 @@ def test_error_text_never_contains_the_key_even_if_echoed(client, http):
 
 def test_invalid_input_is_refused_before_any_request(client, http):
     with pytest.raises(exc.UpsolveInvalidRequest):
-        client.register_user(
-            organization_id=ORG, user_id="42", role_id=ROLE, name="A", properties={}
-        )
+        client.register_user(organization_id=ORG, user_id="42", fields=user_fields())
     with pytest.raises(exc.UpsolveInvalidRequest):
-        client.register_organization(name="Acme", external_id="acme", properties={"x": object()})
+        client.register_user(organization_id="acme", user_id=USER, fields=user_fields())
     assert len(http.calls) == 0
 
 

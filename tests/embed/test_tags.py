@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from django_upsolve.conf import upsolve_settings
 from django_upsolve.models import UpsolveProfile
-from django_upsolve.services import sync_on_login
+from django_upsolve.services import sync_login
 
 from .helpers import elements, make_request, only_iframe, query, render
 
@@ -147,7 +147,7 @@ def test_unset_options_are_left_out(make_user, http):
 
 def test_a_stale_token_is_refreshed_exactly_once(db, upsolve_sandbox, django_user_model):
     user = django_user_model.objects.create_user("ada")
-    sync_on_login(user)
+    sync_login(user)
     stale_until = timezone.now() + timedelta(seconds=10)
     UpsolveProfile.objects.filter(user=user).update(token_expires_at=stale_until)
     before = upsolve_sandbox.count("user-token")

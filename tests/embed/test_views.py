@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from django_upsolve.conf import upsolve_settings
 from django_upsolve.models import UpsolveProfile
-from django_upsolve.services import sync_on_login
+from django_upsolve.services import sync_login
 
 pytestmark = pytest.mark.urls("tests.embed.urls")
 
@@ -117,7 +117,7 @@ def test_each_user_gets_their_own_token_only(make_user, http):
 
 def test_a_stale_token_is_refreshed_once(db, upsolve_sandbox, django_user_model):
     user = django_user_model.objects.create_user("ada")
-    sync_on_login(user)
+    sync_login(user)
     stale_until = timezone.now() + timedelta(seconds=10)
     UpsolveProfile.objects.filter(user=user).update(token_expires_at=stale_until)
     before = upsolve_sandbox.count("user-token")

@@ -24,6 +24,7 @@ from django_upsolve import exceptions as exc
 from django_upsolve.budget import CallPolicy
 from django_upsolve.client import get_client
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
+from django_upsolve.payloads import OrganizationFields, UserFields
 from tests.reliability.conftest import (
     assert_failure_kept_token,
     assert_rows_whole,
@@ -236,9 +237,8 @@ def test_background_policy_retries_more(server):
 def test_409_naming_the_organization_counts_as_registered(server):
     answer = {"status": "error", "data": {"projectOrganizationId": ORG, "externalId": "acme"}}
     server.script(Respond(409, answer))
-    result = get_client().register_organization(
-        name="Acme", external_id="acme", policy=CallPolicy.login()
-    )
+    acme = OrganizationFields.build(name="Acme", external_id="acme")
+    result = get_client().register_organization(fields=acme, policy=CallPolicy.login())
     assert (result.organization_id, result.already_registered) == (ORG, True)
     assert server.count() == 1 and breaker_failures() == 0
 
@@ -248,9 +248,7 @@ def test_409_naming_the_user_counts_as_registered(server):
     result = get_client().register_user(
         organization_id=ORG,
         user_id=USER,
-        role_id=ORG,
-        name="Ada",
-        properties={},
+        fields=UserFields.build(role_id=ORG, name="Ada"),
         policy=CallPolicy.login(),
     )
     assert (result.user_id, result.already_registered) == (USER, True)
@@ -259,7 +257,9 @@ def test_409_naming_the_user_counts_as_registered(server):
 def test_409_without_the_object_is_a_conflict(server):
     server.script(Respond(409, ERROR))
     with pytest.raises(exc.UpsolveConflict):
-        get_client().register_organization(name="Acme", external_id="acme")
+        get_client().register_organization(
+            fields=OrganizationFields.build(name="Acme", external_id="acme")
+        )
     assert server.count() == 1
 
 

@@ -254,13 +254,14 @@ def test_register_user_sends_the_contract_or_nothing(client, name, user_properti
             json={"status": "success", "data": {"userId": "8a2f6c1e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"}},
         )
         result = refused_or(
-            client.register_user,
-            organization_id=organization,
-            user_id="8a2f6c1e-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
-            role_id=ROLE,
-            name=name,
-            properties=user_properties,
-            policy=CallPolicy.within(5, max_retries=0),
+            lambda: client.register_user(
+                organization_id=organization,
+                user_id="8a2f6c1e-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                fields=payloads.UserFields.build(
+                    role_id=ROLE, name=name, properties=user_properties
+                ),
+                policy=CallPolicy.within(5, max_retries=0),
+            )
         )
         if isinstance(result, UpsolveInvalidRequest):
             assert len(http.calls) == 0  # refused before anything was sent
@@ -294,12 +295,10 @@ def test_register_organization_sends_the_contract_or_nothing(
             json={"status": "success", "data": {"projectOrganizationId": str(uuid.uuid4())}},
         )
         try:
-            client.register_organization(
-                name=name,
-                external_id=external_id,
-                properties=tenant_properties,
-                policy=CallPolicy.within(5, max_retries=0),
+            fields = payloads.OrganizationFields.build(
+                name=name, external_id=external_id, properties=tenant_properties
             )
+            client.register_organization(fields=fields, policy=CallPolicy.within(5, max_retries=0))
         except UpsolveInvalidRequest:
             assert len(http.calls) == 0
             return

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from django_upsolve.client import UpsolveClient
+from django_upsolve.payloads import OrganizationFields, UserFields
 from django_upsolve.sandbox import views
 from django_upsolve.sandbox.emulator import Emulator
 from django_upsolve.sandbox.models import SandboxOrganization, SandboxUser
@@ -275,10 +276,14 @@ def test_the_client_and_the_share_page_over_real_http(live_server: Any, settings
     base = f"{live_server.url}/sandbox"
     settings.UPSOLVE = {**settings.UPSOLVE, "API_URL": f"{base}/api", "HUB_URL": base}
     client = UpsolveClient.from_settings()
-    org = client.register_organization(name="Acme <Ltd>", external_id="acme")
+    org = client.register_organization(
+        fields=OrganizationFields.build(name="Acme <Ltd>", external_id="acme")
+    )
     user_id = str(uuid.uuid4())
     client.register_user(
-        organization_id=org.organization_id, user_id=user_id, role_id=ROLE_ID, name="Grace"
+        organization_id=org.organization_id,
+        user_id=user_id,
+        fields=UserFields.build(role_id=ROLE_ID, name="Grace"),
     )
     token = client.user_token(user_id=user_id, expiration=600).token
     query = urlencode({"jwt": token, "theme": "dark"})

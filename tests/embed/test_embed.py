@@ -1,0 +1,136 @@
+"""``embed_for``: what a request embeds; ``refresh_attributes``: what the script is told."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.test import RequestFactory, override_settings
+
+from django_upsolve.conf import upsolve_settings
+from django_upsolve.embed import EmbedToken, Placeholder, embed_for, refresh_attributes
+from django_upsolve.models import UpsolveProfile
+from tests.adapters import counting_adapter
+
+from .helpers import make_request
+
+API = upsolve_settings.API_URL
+ORG = "0d4b9b52-1d3c-4c8e-9a51-2f7f3b2d9c11"
+USER = "8a2f6c1e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
+EMBED_URLS = pytest.mark.urls("tests.embed.urls")
+
+
+def adapter(path: str) -> override_settings:
+    return override_settings(UPSOLVE={**upsolve_settings.raw, "ADAPTER": path})
+
+
+# embed_for --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_request_without_a_signed_in_user_embeds_the_anonymous_placeholder(http):
+    assert embed_for(make_request(AnonymousUser())) == Placeholder("anonymous")
+    assert embed_for(RequestFactory().get("/")) == Placeholder("anonymous")  # no user at all
+    assert len(http.calls) == 0
+
+
+def test_a_fresh_stored_token_is_embedded_without_any_call(make_user, http):
+    user = make_user()
+    profile = UpsolveProfile.objects.get(user=user)
+    embed = embed_for(make_request(user))
+    assert embed == EmbedToken(profile.token, profile.token_expires_at)
+    assert isinstance(embed, EmbedToken)
+    assert embed.expires_epoch == math.ceil(profile.token_expires_at.timestamp())
+    assert len(http.calls) == 0
+
+
+def test_a_user_the_adapter_leaves_out_is_not_available_despite_a_fresh_token(make_user, http):
+    user = make_user()  # holds a fresh token, but no e-mail: DomainTenantAdapter has no tenant
+    with adapter("tests.adapters.DomainTenantAdapter"):
+        assert embed_for(make_request(user)) == Placeholder("not-available")
+    user.is_active = False  # the default adapter: inactive users are not eligible
+    assert embed_for(make_request(user)) == Placeholder("not-available")
+    assert len(http.calls) == 0
+
+
+def test_no_token_to_be_had_is_unavailable_and_the_adapter_is_asked_once(make_user, http):
+    user = make_user(lifetime=None)
+    http.post(f"{API}/register-organization", json={"data": {"projectOrganizationId": ORG}})
+    http.post(f"{API}/register-user", json={"data": {"userId": USER}})
+    http.post(f"{API}/user-token", status=503, body="down")
+    with counting_adapter() as calls:
+        assert embed_for(make_request(user)) == Placeholder("unavailable")
+    assert [call.request.url.rsplit("/", 1)[1] for call in http.calls][:3] == [
+        "register-organization",
+        "register-user",
+        "user-token",
+    ]
+    assert calls == Counter(
+        is_eligible=1, get_tenant=1, get_user_name=1, get_user_properties=1, get_role_id=1
+    )
+
+
+def test_an_adapter_that_raises_is_unavailable_and_logged(make_user, http, caplog):
+    user = make_user()
+    with adapter("tests.adapters.BrokenAdapter"), caplog.at_level(logging.ERROR):
+        assert embed_for(make_request(user)) == Placeholder("unavailable")
+    assert f"Could not get an Upsolve token for user pk={user.pk}" in caplog.text
+    assert "adapter bug" in caplog.text
+
+
+@pytest.mark.parametrize("token", ["", 'a.b.c"><script>', "not a jwt"])
+def test_a_stored_token_that_is_not_jwt_shaped_is_never_handed_out(make_user, http, token):
+    user = make_user()
+    UpsolveProfile.objects.filter(user=user).update(token=token)
+    http.post(f"{API}/user-token", status=503, body="down")  # an empty token is fetched anew
+    assert embed_for(make_request(user)) == Placeholder("unavailable")
+
+
+# refresh_attributes -----------------------------------------------------------------------
+
+
+TOKEN = EmbedToken("a.b.c", datetime(2030, 1, 1, 12, 0, 0, 250_000, tzinfo=UTC))
+
+
+@EMBED_URLS
+def test_the_script_is_told_where_and_when_to_refresh():
+    attributes = refresh_attributes(RequestFactory().get("/"), TOKEN)
+    names = [name for name, _ in attributes]
+    assert names == [
+        "data-upsolve-token-url",
+        "data-upsolve-expires",
+        "data-upsolve-now",
+        "data-upsolve-refresh-margin",
+        "data-upsolve-csrf-header",
+        "data-upsolve-csrf-token",
+        "data-upsolve-csrf-cookie",
+    ]
+    values = dict(attributes)
+    assert values["data-upsolve-token-url"] == "/upsolve/token/"
+    assert values["data-upsolve-expires"] == str(
+        int(datetime(2030, 1, 1, 12, 0, 1, tzinfo=UTC).timestamp())
+    )  # rounded up
+    assert abs(int(values["data-upsolve-now"]) - time.time()) < 5
+    assert values["data-upsolve-refresh-margin"] == str(upsolve_settings.REFRESH_MARGIN)
+    assert values["data-upsolve-csrf-header"] == "X-CSRFTOKEN"
+    assert len(values["data-upsolve-csrf-token"]) == 64
+    assert values["data-upsolve-csrf-cookie"] == "csrftoken"
+
+
+@EMBED_URLS
+@override_settings(CSRF_USE_SESSIONS=True, CSRF_HEADER_NAME="HTTP_X_XSRF_TOKEN")
+def test_a_csrf_token_kept_in_the_session_is_sent_from_the_page():
+    values = dict(refresh_attributes(RequestFactory().get("/"), TOKEN))
+    assert "data-upsolve-csrf-cookie" not in values
+    assert values["data-upsolve-csrf-header"] == "X-XSRF-TOKEN"
+    assert len(values["data-upsolve-csrf-token"]) == 64
+
+
+def test_without_the_token_endpoint_there_is_nothing_to_refresh(caplog):
+    assert refresh_attributes(RequestFactory().get("/"), TOKEN) == []
+    assert 'include("django_upsolve.urls")' in caplog.text
