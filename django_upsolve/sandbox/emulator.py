@@ -1,7 +1,7 @@
 """The Upsolve API, emulated: one request in, one response out, whatever the transport.
 
 :class:`Emulator` answers the three calls of the contract in
-``upsolve-api.md`` (``/register-organization``, ``/register-user``,
+``docs/contract.rst`` (``/register-organization``, ``/register-user``,
 ``/user-token``). The Django views (``views.py``) and the ``responses``
 callbacks (``testing.py``) both hand requests to it, so the sandbox behaves
 the same over HTTP and in-process.

@@ -1,4 +1,4 @@
-"""Every scripted row of FAULTS.md, over a real socket: at the client, then through a login.
+"""Every scripted row of docs/faults.rst, over a real socket: at the client, then at login.
 
 Each case is what Upsolve answers to ``user-token``. At the client level the case pins the
 typed error (or success), how many requests went out under the login policy and what the

@@ -1,4 +1,4 @@
-"""Socket-level rows of FAULTS.md against real loopback sockets: at the client, then at login.
+"""Socket-level rows of docs/faults.rst on real loopback sockets: at the client, then at login.
 
 Refused and never-accepted ports, a server that stalls before its headers or drips its
 body, a TLS certificate nobody trusts, a 50 MB body, a redirect to another host, a DNS

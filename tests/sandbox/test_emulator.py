@@ -1,4 +1,4 @@
-"""The emulator against the API contract (shared/upsolve-api.md), transport aside."""
+"""The emulator against the API contract (docs/contract.rst), transport aside."""
 
 from __future__ import annotations
 
