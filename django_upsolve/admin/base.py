@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..exceptions import redact
+from ..models import RegistrationRecord
 from . import display
 from .changelist import KeysFirstChangeList
 from .indicator import breaker_indicator
@@ -26,11 +27,11 @@ class ErrorColumns:
     """The last error recorded on a tenant or profile, redacted."""
 
     @admin.display(description=_("last error"))
-    def error(self, obj: Any) -> SafeString | str:
+    def error(self, obj: RegistrationRecord) -> SafeString | str:
         return display.error_label(obj.last_error)
 
     @admin.display(description=_("last error"))
-    def full_error(self, obj: Any) -> str:
+    def full_error(self, obj: RegistrationRecord) -> str:
         return redact(obj.last_error)
 
 
