@@ -18,7 +18,7 @@ from ..client import CallPolicy
 from ..exceptions import UpsolveBreakerOpen, UpsolveError
 from ..models import UpsolveProfile
 
-logger = logging.getLogger("django_upsolve.admin")
+logger = logging.getLogger(__name__)
 
 #: Most profiles one action handles: each may call Upsolve within the admin request.
 ACTION_LIMIT = 100
