@@ -10,7 +10,7 @@ from django_upsolve.admin.display import SHORT_ERROR_LENGTH, mask_token, short_e
 from django_upsolve.admin.filters import TenantFilter
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 
-from .conftest import PROFILES, TENANTS
+from .helpers import PROFILES, TENANTS
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from django_upsolve.admin.filters import TenantFilter
 from django_upsolve.admin.profiles import user_search_fields
 from django_upsolve.models import UpsolveTenant
 
-from .conftest import PROFILES
+from .helpers import PROFILES
 
 
 @pytest.mark.django_db
