@@ -38,7 +38,25 @@ def token_state_filter(state: TokenState, *, now: datetime, margin: float) -> Q:
     return has_token & Q(token_expires_at__gt=soon)
 
 
-_M = TypeVar("_M", bound=models.Model)
+#: Characters of an error message kept on a tenant or profile.
+LAST_ERROR_LENGTH = 500
+
+
+class RegistrationRecord(models.Model):
+    """What a tenant and a profile share: when Upsolve accepted it, its last failure, and
+    the row's own timestamps. Abstract: each model keeps its own table."""
+
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True, db_index=True)
+    last_error = models.CharField(_("last error"), max_length=LAST_ERROR_LENGTH, blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+_M = TypeVar("_M", bound=RegistrationRecord)
 
 
 class _RegistrationQuerySet(models.QuerySet[_M]):
@@ -88,7 +106,7 @@ class UpsolveTenantQuerySet(_RegistrationQuerySet["UpsolveTenant"]):
         )
 
 
-class UpsolveTenant(models.Model):
+class UpsolveTenant(RegistrationRecord):
     """An organization of the project, registered (or to be registered) with Upsolve."""
 
     external_id = models.CharField(_("external id"), max_length=255, unique=True)
@@ -97,11 +115,6 @@ class UpsolveTenant(models.Model):
         _("Upsolve organization id"), null=True, blank=True, unique=True, editable=False
     )
     properties = models.JSONField(_("properties"), default=dict, blank=True)
-    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True, db_index=True)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
-    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = UpsolveTenantQuerySet.as_manager()
 
@@ -129,7 +142,7 @@ class UpsolveProfileQuerySet(_RegistrationQuerySet["UpsolveProfile"]):
         return self.filter(token_state_filter(state, now=now or timezone.now(), margin=margin))
 
 
-class UpsolveProfile(models.Model):
+class UpsolveProfile(RegistrationRecord):
     """A user's Upsolve identity (a stable UUID sent as ``userId``) and current token."""
 
     user = models.OneToOneField(
@@ -152,16 +165,13 @@ class UpsolveProfile(models.Model):
     role_id = models.UUIDField(_("role id"), null=True, blank=True)
     name = models.CharField(_("name sent"), max_length=255, blank=True)
     properties = models.JSONField(_("properties sent"), default=dict, blank=True)
-    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True, db_index=True)
     token = models.TextField(_("token"), blank=True, editable=False)
     token_expires_at = models.DateTimeField(
         _("token expires at"), null=True, blank=True, db_index=True
     )
     token_refreshed_at = models.DateTimeField(_("token refreshed at"), null=True, blank=True)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # Indexed for profiles only: "failing" filters the many profiles, not the few tenants.
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = UpsolveProfileQuerySet.as_manager()
 

@@ -1,32 +1,32 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite; plain helpers are in :mod:`tests.helpers`."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
-import jwt
 import pytest
 import responses
 from django.conf import settings
 from django.core.cache import caches
+from django.utils import timezone
 
 from django_upsolve import breaker
+from django_upsolve.models import UpsolveProfile, UpsolveTenant
+from tests.helpers import make_jwt, make_user, upsolve_with
 
 pytest_plugins = ["django_upsolve.sandbox.pytest_plugin"]
 
 # The custom-user suite needs its own settings; tests/core/test_custom_user_model.py runs it.
 collect_ignore = [] if "custom_user" in settings.AUTH_USER_MODEL else ["custom_user"]
 
-SIGNING_KEY = "tests-signing-key-0123456789abcdef0123"
+#: Seconds before expiry for each token state of ``make_profile`` (the refresh margin is 300 s).
+LIFETIMES = {"valid": 3600, "expiring": 120, "expired": -60}
 
-
-def make_jwt(lifetime: int = 3600, *, iat: float | None = None, **claims: Any) -> str:
-    """A signed JWT like Upsolve's, with ``iat`` and ``exp`` set from ``lifetime``."""
-    issued = int(time.time() if iat is None else iat)
-    payload = {"iat": issued, "exp": issued + lifetime, **claims}
-    return jwt.encode(payload, SIGNING_KEY, algorithm="HS256")
+MakeTenant = Callable[..., UpsolveTenant]
+MakeProfile = Callable[..., UpsolveProfile]
 
 
 @pytest.fixture(autouse=True)
@@ -42,3 +42,67 @@ def http() -> Iterator[responses.RequestsMock]:
     """Every HTTP request must be mocked; unmocked ones fail the test."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
+
+
+@pytest.fixture
+def set_upsolve(settings: Any) -> Callable[..., None]:
+    """``set_upsolve(KEY=value, ...)``: change some ``UPSOLVE`` keys until the test ends.
+
+    For a block or a whole test function, ``tests.helpers.override_upsolve``.
+    """
+
+    def change(**changes: Any) -> None:
+        settings.UPSOLVE = upsolve_with(**changes)
+
+    return change
+
+
+@pytest.fixture
+def make_tenant(db: None) -> MakeTenant:
+    """``make_tenant(name, registered=True, **fields)``: a tenant, registered unless told not."""
+    counter = iter(range(1, 10**6))
+
+    def make(name: str | None = None, *, registered: bool = True, **fields: Any) -> UpsolveTenant:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "external_id": f"org-{n}",
+            "name": name or f"Tenant {n}",
+            "upsolve_id": uuid.uuid4() if registered else None,
+            "registered_at": timezone.now() if registered else None,
+            **fields,
+        }
+        return UpsolveTenant.objects.create(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_profile(db: None, make_tenant: MakeTenant) -> MakeProfile:
+    """``make_profile(username, token="valid", ...)``: a user and their profile, the token
+    in one of the ``LIFETIMES`` states (none if ``None``), in a fresh tenant unless given."""
+    counter = iter(range(1, 10**6))
+
+    def make(
+        username: str | None = None,
+        *,
+        tenant: UpsolveTenant | None = None,
+        token: str | None = "valid",
+        registered: bool = True,
+        **fields: Any,
+    ) -> UpsolveProfile:
+        n = next(counter)
+        username = username or f"user{n}"
+        values: dict[str, Any] = {
+            "user": make_user(username, f"{username}@example.test"),
+            "tenant": tenant or make_tenant(),
+            "registered_at": timezone.now() if registered else None,
+            **fields,
+        }
+        if token is not None:
+            lifetime = LIFETIMES[token]
+            values["token"] = make_jwt(lifetime, sub=username)
+            values["token_expires_at"] = timezone.now() + timedelta(seconds=lifetime)
+            values["token_refreshed_at"] = timezone.now()
+        return UpsolveProfile.objects.create(**values)
+
+    return make

@@ -18,14 +18,14 @@ from ..budget import CallPolicy
 from ..exceptions import UpsolveBreakerOpen, UpsolveError
 from ..models import UpsolveProfile
 
-logger = logging.getLogger("django_upsolve.admin")
+logger = logging.getLogger(__name__)
 
 #: Most profiles one action handles: each may call Upsolve within the admin request.
 ACTION_LIMIT = 100
 #: Failures named in the error message; the others are only counted.
 ERRORS_NAMED = 3
-#: Characters of each named failure.
-ERROR_LENGTH = 160
+#: Characters of each failure named in an action's error message (longer than a list cell's).
+FAILURE_LENGTH = 160
 
 
 def _run(
@@ -62,7 +62,7 @@ def _run(
         try:
             operation(profile, policy)
         except UpsolveError as err:
-            failures.append(f"{profile}: {Truncator(str(err)).chars(ERROR_LENGTH)}")
+            failures.append(f"{profile}: {Truncator(str(err)).chars(FAILURE_LENGTH)}")
             if isinstance(err, UpsolveBreakerOpen):
                 not_tried = len(profiles) - index - 1
                 break

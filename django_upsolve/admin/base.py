@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from ..models import RegistrationRecord
 from ..redaction import redact
 from . import display
 from .changelist import KeysFirstChangeList
@@ -26,11 +27,11 @@ class ErrorColumns:
     """The last error recorded on a tenant or profile, redacted."""
 
     @admin.display(description=_("last error"))
-    def error(self, obj: Any) -> SafeString | str:
+    def error(self, obj: RegistrationRecord) -> SafeString | str:
         return display.error_label(obj.last_error)
 
     @admin.display(description=_("last error"))
-    def full_error(self, obj: Any) -> str:
+    def full_error(self, obj: RegistrationRecord) -> str:
         return redact(obj.last_error)
 
 

@@ -23,8 +23,8 @@ MASK_HEAD = 6
 MASK_TAIL = 4
 #: Tokens shorter than this are masked entirely (the visible ends would be too large a share).
 MASK_MIN_LENGTH = 32
-#: Characters of an error message shown in lists.
-ERROR_LENGTH = 80
+#: Characters of a recorded error shown in a list cell or badge (``short_error``).
+SHORT_ERROR_LENGTH = 80
 
 
 def admin_url(site: AdminSite, model: type[Model], view: str, *args: Any) -> str | None:
@@ -52,7 +52,7 @@ def mask_token(token: str) -> str:
 
 def short_error(message: str) -> str:
     """The start of an error message, redacted (errors are recorded redacted; belt and braces)."""
-    return Truncator(redact(message)).chars(ERROR_LENGTH)
+    return Truncator(redact(message)).chars(SHORT_ERROR_LENGTH)
 
 
 def error_label(message: str) -> SafeString | str:

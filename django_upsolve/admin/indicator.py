@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from .. import breaker
 from .display import when
 
-logger = logging.getLogger("django_upsolve.admin")
+logger = logging.getLogger(__name__)
 
 
 class BreakerIndicator(TypedDict):

@@ -1,4 +1,5 @@
-"""The profiles list (tokens masked, state badges, actions) and the opt-in user inline."""
+"""The profiles list (tokens masked, state badges, actions, searched by the user model's own
+fields) and the opt-in user inline."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.utils import timezone
@@ -20,12 +22,31 @@ from . import display
 from .actions import clear_tokens, refresh_tokens, reregister
 from .base import ErrorColumns, UpsolveModelAdmin
 from .filters import ProfileStateFilter, TenantFilter, TokenStateFilter
-from .users import user_search_fields
 
 if TYPE_CHECKING:
     _StackedInline = admin.StackedInline[UpsolveProfile, Any]
 else:
     _StackedInline = admin.StackedInline
+
+
+def user_search_fields(user_model: type[Model], prefix: str = "user__") -> list[str]:
+    """Search fields for ``user_model``: its ``USERNAME_FIELD`` and its e-mail field, if any.
+
+    Read from the model when asked (never at import), so custom user models (e-mail
+    login, no ``username`` or no ``email`` field) work.
+    """
+    names = [str(getattr(user_model, "USERNAME_FIELD", "username"))]
+    get_email_field_name = getattr(user_model, "get_email_field_name", None)
+    if callable(get_email_field_name):
+        names.append(str(get_email_field_name()))
+    fields = []
+    for name in dict.fromkeys(names):
+        try:
+            user_model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        fields.append(prefix + name)
+    return fields
 
 
 class ProfileColumns(ErrorColumns):

@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django_upsolve import breaker, services
 from django_upsolve.admin.actions import ACTION_LIMIT, ERRORS_NAMED
 from django_upsolve.models import UpsolveProfile
-from tests.conftest import make_jwt
+from tests.helpers import API_KEY, make_jwt, make_user
 
-from .conftest import API_KEY, messages_of, post_action
+from .helpers import messages_of, post_action
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def synced(upsolve_sandbox):
     def make(*usernames: str) -> list[UpsolveProfile]:
         profiles = []
         for username in usernames:
-            user = get_user_model().objects.create_user(username, f"{username}@acme.test")
+            user = make_user(username, f"{username}@acme.test")
             profile = services.sync_login(user)
             assert profile is not None
             profiles.append(profile)
@@ -122,8 +122,8 @@ def test_an_open_breaker_stops_the_action(admin_client, synced, upsolve_sandbox)
     assert len(upsolve_sandbox.calls) == calls
 
 
-def test_an_ineligible_user_is_reported(admin_client, make_profile, settings, upsolve_sandbox):
-    settings.UPSOLVE = {**settings.UPSOLVE, "ADAPTER": "tests.adapters.DomainTenantAdapter"}
+def test_an_ineligible_user_is_reported(admin_client, make_profile, set_upsolve, upsolve_sandbox):
+    set_upsolve(ADAPTER="tests.adapters.DomainTenantAdapter")
     profile = make_profile("nomail")
     get_user_model().objects.filter(pk=profile.user.pk).update(email="")
 
@@ -177,9 +177,9 @@ def test_staff_with_the_change_permission_can_run_actions(staff_client, synced, 
     assert messages_of(response) == [("success", "Refreshed the token of 1 profile.")]
 
 
-def test_a_bug_in_the_adapter_is_reported_not_a_500(admin_client, synced, settings, caplog):
+def test_a_bug_in_the_adapter_is_reported_not_a_500(admin_client, synced, set_upsolve, caplog):
     (ada,) = synced("ada")
-    settings.UPSOLVE = {**settings.UPSOLVE, "ADAPTER": "tests.adapters.BrokenAdapter"}
+    set_upsolve(ADAPTER="tests.adapters.BrokenAdapter")
 
     response = post_action(admin_client, "refresh_tokens", [ada])
 

@@ -10,7 +10,7 @@ from django.core.cache import caches
 
 from django_upsolve import breaker
 
-from .conftest import PROFILES, TENANTS
+from .helpers import PROFILES, TENANTS
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from django_upsolve.admin.display import mask_token
 
-from .conftest import PROFILES, TENANTS
+from .helpers import PROFILES, TENANTS
 
 pytestmark = pytest.mark.django_db
 

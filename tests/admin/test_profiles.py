@@ -6,11 +6,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from django_upsolve.admin.display import ERROR_LENGTH, mask_token, short_error
+from django_upsolve.admin.display import SHORT_ERROR_LENGTH, mask_token, short_error
 from django_upsolve.admin.filters import TenantFilter
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 
-from .conftest import PROFILES, TENANTS
+from .helpers import PROFILES, TENANTS
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def test_list_shows_user_tenant_role_states_masked_token_and_error(admin_client,
     assert f"<code>{mask_token(ok.token)}</code>" in html
     assert f"<code>{mask_token(broken.token)}</code>" in html
     short = short_error(broken.last_error)
-    assert len(short) == ERROR_LENGTH
+    assert len(short) == SHORT_ERROR_LENGTH
     assert short.endswith("…")
     assert f'<span title="{broken.last_error}">{short}</span>' in html
 

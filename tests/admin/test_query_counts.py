@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 
-from .conftest import PROFILES, TENANTS
+from .helpers import PROFILES, TENANTS
 
 pytestmark = pytest.mark.django_db
 

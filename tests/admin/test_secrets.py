@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from django_upsolve.admin import add_profile_inline
 from django_upsolve.admin.display import mask_token
+from tests.helpers import API_KEY
 
-from .conftest import API_KEY, PROFILES, TENANTS
+from .helpers import PROFILES, TENANTS
 
 pytestmark = pytest.mark.django_db
 

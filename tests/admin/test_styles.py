@@ -7,7 +7,7 @@ from django.contrib.staticfiles import finders
 
 from django_upsolve.admin import add_profile_inline
 
-from .conftest import PROFILES, TENANTS
+from .helpers import PROFILES, TENANTS
 
 STYLESHEET = '<link rel="stylesheet" href="/static/django_upsolve/admin.css">'
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_upsolve.admin.tenants import USERS_SHOWN
 from django_upsolve.models import UpsolveTenant
 
-from .conftest import PROFILES, TENANTS
+from .helpers import PROFILES, TENANTS
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ from django.test.utils import isolate_apps
 from django_upsolve.admin import UpsolveProfileInline, add_profile_inline
 from django_upsolve.admin.display import mask_token
 from django_upsolve.admin.filters import TenantFilter
-from django_upsolve.admin.users import user_search_fields
+from django_upsolve.admin.profiles import user_search_fields
 from django_upsolve.models import UpsolveTenant
 
-from .conftest import PROFILES
+from .helpers import PROFILES
 
 
 @pytest.mark.django_db

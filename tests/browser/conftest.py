@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 import requests
 
+from tests.helpers import ROOT
+
 from .chromium import CHROMIUM, CHROMIUM_ARGS, playwright_sync_api
 
-ROOT = Path(__file__).resolve().parents[2]
 #: The demo's tokens live 8 s and are refreshed 3 s before they expire.
 TOKEN_EXPIRATION = 8
 REFRESH_MARGIN = 3

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
+from tests.helpers import ROOT
+
 from . import chromium
-from .conftest import ROOT
 
 MISSING = "/nonexistent/chromium"
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import requests
 import responses
-from django.test import override_settings
 from django.utils import timezone
 
 from django_upsolve import exceptions as exc
@@ -25,7 +24,7 @@ from django_upsolve.client import (
 )
 from django_upsolve.conf import upsolve_settings
 from django_upsolve.payloads import OrganizationFields, UserFields
-from tests.conftest import make_jwt
+from tests.helpers import make_jwt, override_upsolve
 
 API = "https://api.upsolve.test/v1/api/projects"
 KEY = "up_admin_test_0123456789abcdef"
@@ -295,7 +294,7 @@ def test_invalid_input_is_refused_before_any_request(client, http):
 def test_get_client_reuses_one_session_per_thread_and_follows_settings():
     first = get_client()
     assert get_client() is first
-    with override_settings(UPSOLVE={**upsolve_settings.raw, "API_URL": "https://other.test/v1"}):
+    with override_upsolve(API_URL="https://other.test/v1"):
         other = get_client()
         assert other is not first
         assert other.api_url == "https://other.test/v1"
@@ -322,7 +321,7 @@ def test_client_options_come_from_settings_and_hide_the_key():
 )
 def test_get_client_builds_a_new_client_when_any_option_changes(http, name, value):
     first = get_client()
-    with override_settings(UPSOLVE={**upsolve_settings.raw, name: value}):
+    with override_upsolve(**{name: value}):
         other = get_client()
         assert other is not first
         assert get_client() is other
@@ -362,8 +361,8 @@ def test_a_deadline_spent_before_the_call_sends_nothing_and_spares_the_breaker(c
     assert breaker.status().failures == 0
 
 
-def test_breaker_opening_between_attempts_keeps_the_real_error(client, http, settings):
-    settings.UPSOLVE = {**settings.UPSOLVE, "BREAKER_THRESHOLD": 1}
+def test_breaker_opening_between_attempts_keeps_the_real_error(client, http, set_upsolve):
+    set_upsolve(BREAKER_THRESHOLD=1)
     http.post(f"{API}/user-token", status=503, body="<html>down</html>")
     with pytest.raises(exc.UpsolveUnavailable) as caught:
         client.user_token(user_id=USER, expiration=3600, policy=fast())

@@ -17,24 +17,13 @@ from django_upsolve.conf import upsolve_settings
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from django_upsolve.services import get_token
 from django_upsolve.tokens import read_claims
+from tests.helpers import API_KEY, log_in, make_user, override_upsolve
 
-KEY = "up_admin_test_0123456789abcdef"
 SHARED = "tests.adapters.DomainTenantAdapter"
 
 
 def shared_tenants():
-    return override_settings(UPSOLVE={**upsolve_settings.raw, "ADAPTER": SHARED})
-
-
-def make_user(username: str, email: str = "", password: str = "pw"):
-    return get_user_model().objects.create_user(username, email=email, password=password)
-
-
-def log_in(client, username: str, password: str = "pw"):
-    response = client.post("/accounts/login/", {"username": username, "password": password})
-    assert response.status_code == 302, "the login itself must always succeed"
-    assert response["Location"] == "/accounts/done/"
-    return response
+    return override_upsolve(ADAPTER=SHARED)
 
 
 @pytest.mark.django_db
@@ -140,7 +129,7 @@ def test_user_left_out_by_the_adapter_is_not_synced(client, upsolve_sandbox):
 @pytest.mark.django_db
 def test_sync_on_login_can_be_switched_off(client, upsolve_sandbox):
     make_user("ada")
-    with override_settings(UPSOLVE={**upsolve_settings.raw, "SYNC_ON_LOGIN": False}):
+    with override_upsolve(SYNC_ON_LOGIN=False):
         log_in(client, "ada")
     assert upsolve_sandbox.calls == []
 
@@ -223,7 +212,7 @@ def test_failure_on_first_login_still_logs_in_and_records(client, http, caplog, 
         assert tenant.upsolve_id is None and tenant.registered_at is None
         assert tenant.last_error and profile.registered_at is None
     assert "Upsolve sync failed" in caplog.text
-    assert KEY not in caplog.text
+    assert API_KEY not in caplog.text
     assert get_token(ada) is None
 
 
@@ -235,7 +224,7 @@ def test_failure_on_later_login_keeps_the_valid_token(client, upsolve_sandbox, f
     before = UpsolveProfile.objects.get(user=ada)
     tenants, profiles = UpsolveTenant.objects.count(), UpsolveProfile.objects.count()
     with (
-        override_settings(UPSOLVE={**upsolve_settings.raw, "API_URL": "https://down.test/v1"}),
+        override_upsolve(API_URL="https://down.test/v1"),
         responses.RequestsMock(assert_all_requests_are_fired=False) as down,
     ):
         fail_every_call(down, failure)
@@ -245,7 +234,7 @@ def test_failure_on_later_login_keeps_the_valid_token(client, upsolve_sandbox, f
     assert after.token_expires_at == before.token_expires_at
     assert after.registered_at == before.registered_at
     assert after.last_error
-    assert KEY not in after.last_error
+    assert API_KEY not in after.last_error
     assert (UpsolveTenant.objects.count(), UpsolveProfile.objects.count()) == (tenants, profiles)
     assert get_token(ada) == before.token  # still fresh: no call needed
 
@@ -253,9 +242,7 @@ def test_failure_on_later_login_keeps_the_valid_token(client, upsolve_sandbox, f
 @pytest.mark.django_db
 def test_a_crashing_adapter_never_breaks_the_login(client, upsolve_sandbox, caplog):
     make_user("ada")
-    with override_settings(
-        UPSOLVE={**upsolve_settings.raw, "ADAPTER": "tests.adapters.BrokenAdapter"}
-    ):
+    with override_upsolve(ADAPTER="tests.adapters.BrokenAdapter"):
         log_in(client, "ada")
     assert "Unexpected error while syncing user" in caplog.text
     assert upsolve_sandbox.calls == []

@@ -8,7 +8,7 @@ from django.test import Client
 
 from django_upsolve.admin.display import mask_token
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
-from tests.conftest import make_jwt
+from tests.helpers import make_jwt
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.custom_user.admin_urls")]
 
@@ -17,8 +17,8 @@ USERS = "/ops/custom_user/emailuser/"
 
 
 @pytest.fixture
-def operator(settings) -> Client:
-    settings.UPSOLVE = {**settings.UPSOLVE, "SYNC_ON_LOGIN": False}
+def operator(set_upsolve) -> Client:
+    set_upsolve(SYNC_ON_LOGIN=False)
     user = get_user_model().objects.create_superuser("root@ops.test", "pw")
     client = Client()
     client.force_login(user)

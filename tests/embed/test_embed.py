@@ -16,6 +16,7 @@ from django_upsolve.conf import upsolve_settings
 from django_upsolve.embed import EmbedToken, Placeholder, embed_for, refresh_attributes
 from django_upsolve.models import UpsolveProfile
 from tests.adapters import counting_adapter
+from tests.helpers import make_user
 
 from .helpers import make_request
 
@@ -39,8 +40,8 @@ def test_a_request_without_a_signed_in_user_embeds_the_anonymous_placeholder(htt
     assert len(http.calls) == 0
 
 
-def test_a_fresh_stored_token_is_embedded_without_any_call(make_user, http):
-    user = make_user()
+def test_a_fresh_stored_token_is_embedded_without_any_call(make_user_with_token, http):
+    user = make_user_with_token()
     profile = UpsolveProfile.objects.get(user=user)
     embed = embed_for(make_request(user))
     assert embed == EmbedToken(profile.token, profile.token_expires_at)
@@ -49,8 +50,12 @@ def test_a_fresh_stored_token_is_embedded_without_any_call(make_user, http):
     assert len(http.calls) == 0
 
 
-def test_a_user_the_adapter_leaves_out_is_not_available_despite_a_fresh_token(make_user, http):
-    user = make_user()  # holds a fresh token, but no e-mail: DomainTenantAdapter has no tenant
+def test_a_user_the_adapter_leaves_out_is_not_available_despite_a_fresh_token(
+    make_user_with_token, http
+):
+    user = (
+        make_user_with_token()
+    )  # holds a fresh token, but no e-mail: DomainTenantAdapter has no tenant
     with adapter("tests.adapters.DomainTenantAdapter"):
         assert embed_for(make_request(user)) == Placeholder("not-available")
     user.is_active = False  # the default adapter: inactive users are not eligible
@@ -58,8 +63,8 @@ def test_a_user_the_adapter_leaves_out_is_not_available_despite_a_fresh_token(ma
     assert len(http.calls) == 0
 
 
-def test_no_token_to_be_had_is_unavailable_and_the_adapter_is_asked_once(make_user, http):
-    user = make_user(lifetime=None)
+def test_no_token_to_be_had_is_unavailable_and_the_adapter_is_asked_once(http, db):
+    user = make_user()
     http.post(f"{API}/register-organization", json={"data": {"projectOrganizationId": ORG}})
     http.post(f"{API}/register-user", json={"data": {"userId": USER}})
     http.post(f"{API}/user-token", status=503, body="down")
@@ -75,8 +80,8 @@ def test_no_token_to_be_had_is_unavailable_and_the_adapter_is_asked_once(make_us
     )
 
 
-def test_an_adapter_that_raises_is_unavailable_and_logged(make_user, http, caplog):
-    user = make_user()
+def test_an_adapter_that_raises_is_unavailable_and_logged(make_user_with_token, http, caplog):
+    user = make_user_with_token()
     with adapter("tests.adapters.BrokenAdapter"), caplog.at_level(logging.ERROR):
         assert embed_for(make_request(user)) == Placeholder("unavailable")
     assert f"Could not get an Upsolve token for user pk={user.pk}" in caplog.text
@@ -84,8 +89,10 @@ def test_an_adapter_that_raises_is_unavailable_and_logged(make_user, http, caplo
 
 
 @pytest.mark.parametrize("token", ["", 'a.b.c"><script>', "not a jwt"])
-def test_a_stored_token_that_is_not_jwt_shaped_is_never_handed_out(make_user, http, token):
-    user = make_user()
+def test_a_stored_token_that_is_not_jwt_shaped_is_never_handed_out(
+    make_user_with_token, http, token
+):
+    user = make_user_with_token()
     UpsolveProfile.objects.filter(user=user).update(token=token)
     http.post(f"{API}/user-token", status=503, body="down")  # an empty token is fetched anew
     assert embed_for(make_request(user)) == Placeholder("unavailable")

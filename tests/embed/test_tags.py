@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_upsolve.conf import upsolve_settings
 from django_upsolve.models import UpsolveProfile
 from django_upsolve.services import sync_login
+from tests.helpers import make_user, override_upsolve
 
 from .helpers import elements, make_request, only_iframe, query, render
 
@@ -32,16 +33,16 @@ def token_of(user) -> str:
 # iframe and URL -----------------------------------------------------------------------
 
 
-def test_dashboard_with_a_fresh_token_makes_no_http_call(make_user, http):
-    user = make_user()
+def test_dashboard_with_a_fresh_token_makes_no_http_call(make_user_with_token, http):
+    user = make_user_with_token()
     html = render('{% upsolve_dashboard "sales-42" %}', make_request(user))
     iframe = only_iframe(html)
     assert iframe["src"] == f"{HUB}/share/dashboard/sales-42?jwt={token_of(user)}&theme=light"
     assert len(http.calls) == 0
 
 
-def test_defaults_and_attributes(make_user, http):
-    html = render('{% upsolve_dashboard "d" %}', make_request(make_user()))
+def test_defaults_and_attributes(make_user_with_token, http):
+    html = render('{% upsolve_dashboard "d" %}', make_request(make_user_with_token()))
     iframe = only_iframe(html)
     assert iframe["title"] == "Analytics dashboard"
     assert iframe["width"] == "100%"
@@ -51,8 +52,8 @@ def test_defaults_and_attributes(make_user, http):
     assert iframe["data-upsolve-embed"] == "dashboard"
 
 
-def test_options_set_attributes_and_query_parameters(make_user, http):
-    user = make_user()
+def test_options_set_attributes_and_query_parameters(make_user_with_token, http):
+    user = make_user_with_token()
     html = render(
         '{% upsolve_dashboard 7 theme="dark" width="640" height=480 title="Sales" loading="eager"'
         ' referrerpolicy="no-referrer" class="wide" id="sales" dbAuthToken=db_token %}',
@@ -71,11 +72,9 @@ def test_options_set_attributes_and_query_parameters(make_user, http):
     ]
 
 
-def test_application_uses_the_application_hub(make_user, http):
-    user = make_user()
-    with override_settings(
-        UPSOLVE={**upsolve_settings.raw, "APPLICATION_HUB_URL": "https://ai.example.test/"}
-    ):
+def test_application_uses_the_application_hub(make_user_with_token, http):
+    user = make_user_with_token()
+    with override_upsolve(APPLICATION_HUB_URL="https://ai.example.test/"):
         html = render("{% upsolve_application app_id %}", make_request(user), app_id="space-1")
     iframe = only_iframe(html)
     assert iframe["src"] == (
@@ -85,16 +84,17 @@ def test_application_uses_the_application_hub(make_user, http):
     assert iframe["data-upsolve-embed"] == "application"
 
 
-def test_template_literals_are_escaped_too(make_user, http):
+def test_template_literals_are_escaped_too(make_user_with_token, http):
     html = render(
-        """{% upsolve_dashboard 'd' title='Say "<b>hi</b>"' %}""", make_request(make_user())
+        """{% upsolve_dashboard 'd' title='Say "<b>hi</b>"' %}""",
+        make_request(make_user_with_token()),
     )
     assert only_iframe(html)["title"] == 'Say "<b>hi</b>"'
     assert "<b>" not in html
 
 
-def test_everything_is_escaped(make_user, http):
-    user = make_user()
+def test_everything_is_escaped(make_user_with_token, http):
+    user = make_user_with_token()
     nasty = "\"><script>alert('x')</script>&amp;"
     html = render(
         "{% upsolve_dashboard nasty title=nasty class=nasty extra=nasty %}",
@@ -112,19 +112,19 @@ def test_everything_is_escaped(make_user, http):
     assert query(src) == [("jwt", token_of(user)), ("theme", "light"), ("extra", nasty)]
 
 
-def test_a_slash_in_the_id_stays_in_one_path_segment(make_user, http):
-    html = render('{% upsolve_dashboard "../../admin" %}', make_request(make_user()))
+def test_a_slash_in_the_id_stays_in_one_path_segment(make_user_with_token, http):
+    html = render('{% upsolve_dashboard "../../admin" %}', make_request(make_user_with_token()))
     assert urlsplit(only_iframe(html)["src"]).path == "/share/dashboard/..%2F..%2Fadmin"
 
 
-def test_unknown_theme_falls_back_to_light(make_user, http, caplog):
-    html = render('{% upsolve_dashboard "d" theme="neon" %}', make_request(make_user()))
+def test_unknown_theme_falls_back_to_light(make_user_with_token, http, caplog):
+    html = render('{% upsolve_dashboard "d" theme="neon" %}', make_request(make_user_with_token()))
     assert ("theme", "light") in query(only_iframe(html)["src"])
     assert "Unknown Upsolve theme 'neon'" in caplog.text
 
 
-def test_a_jwt_option_cannot_replace_the_token(make_user, http, caplog):
-    user = make_user()
+def test_a_jwt_option_cannot_replace_the_token(make_user_with_token, http, caplog):
+    user = make_user_with_token()
     html = render('{% upsolve_dashboard "d" jwt="forged" %}', make_request(user))
     assert [value for name, value in query(only_iframe(html)["src"]) if name == "jwt"] == [
         token_of(user)
@@ -132,10 +132,10 @@ def test_a_jwt_option_cannot_replace_the_token(make_user, http, caplog):
     assert "ignoring it" in caplog.text
 
 
-def test_unset_options_are_left_out(make_user, http):
+def test_unset_options_are_left_out(make_user_with_token, http):
     html = render(
         '{% upsolve_dashboard "d" dbAuthToken=missing title=none %}',
-        make_request(make_user()),
+        make_request(make_user_with_token()),
         none=None,
     )
     assert only_iframe(html)["title"] == "Analytics dashboard"
@@ -161,8 +161,10 @@ def test_a_stale_token_is_refreshed_exactly_once(db, upsolve_sandbox, django_use
     assert [query(iframe["src"])[0] for iframe in elements(html, "iframe")] == [("jwt", new)] * 2
 
 
-def test_an_expired_token_is_never_rendered_when_upsolve_is_down(make_user, http, caplog):
-    user = make_user(lifetime=3600)
+def test_an_expired_token_is_never_rendered_when_upsolve_is_down(
+    make_user_with_token, http, caplog
+):
+    user = make_user_with_token(lifetime=3600)
     UpsolveProfile.objects.filter(user=user).update(token_expires_at=timezone.now())
     http.add(responses.POST, f"{upsolve_settings.API_URL}/user-token", status=503, body="down")
     html = render('{% upsolve_dashboard "d" %}', make_request(user))
@@ -189,11 +191,9 @@ def test_anonymous_users_get_an_accessible_placeholder(http):
     assert len(http.calls) == 0
 
 
-def test_users_without_a_token_get_the_placeholder(make_user, http):
+def test_users_without_a_token_get_the_placeholder(db, http):
     http.add(responses.POST, f"{upsolve_settings.API_URL}/register-organization", status=401)
-    html = render(
-        '{% upsolve_dashboard "d" class="wide" %}', make_request(make_user(lifetime=None))
-    )
+    html = render('{% upsolve_dashboard "d" class="wide" %}', make_request(make_user()))
     assert elements(html, "iframe") == []
     (placeholder,) = elements(html, "div")
     assert placeholder["data-upsolve-placeholder"] == "unavailable"
@@ -202,13 +202,10 @@ def test_users_without_a_token_get_the_placeholder(make_user, http):
 
 
 @pytest.mark.parametrize(("email", "active"), [("", True), ("ada@acme.test", False)])
-def test_users_the_adapter_leaves_out_are_told_analytics_are_not_available(
-    make_user, http, email, active
-):
-    user = make_user(lifetime=None)
+def test_users_the_adapter_leaves_out_are_told_analytics_are_not_available(db, http, email, active):
+    user = make_user()
     user.email, user.is_active = email, active
-    adapter = {**upsolve_settings.raw, "ADAPTER": "tests.adapters.DomainTenantAdapter"}
-    with override_settings(UPSOLVE=adapter):
+    with override_upsolve(ADAPTER="tests.adapters.DomainTenantAdapter"):
         html = render('{% upsolve_dashboard "d" %}', make_request(user))
     (placeholder,) = elements(html, "div")
     assert placeholder["data-upsolve-placeholder"] == "not-available"
@@ -217,28 +214,28 @@ def test_users_the_adapter_leaves_out_are_told_analytics_are_not_available(
     assert len(http.calls) == 0
 
 
-def test_a_fresh_token_is_not_embedded_once_the_adapter_leaves_the_user_out(make_user, http):
-    user = make_user()  # holds a fresh token
+def test_a_fresh_token_is_not_embedded_once_the_adapter_leaves_the_user_out(
+    make_user_with_token, http
+):
+    user = make_user_with_token()  # holds a fresh token
     user.email = ""  # DomainTenantAdapter: no e-mail, no tenant
     user.save()
-    shared = {**upsolve_settings.raw, "ADAPTER": "tests.adapters.DomainTenantAdapter"}
-    with override_settings(UPSOLVE=shared):
+    with override_upsolve(ADAPTER="tests.adapters.DomainTenantAdapter"):
         html = render('{% upsolve_dashboard "d" %}', make_request(user))
     assert token_of(user) not in html
     assert elements(html, "div")[0]["data-upsolve-placeholder"] == "not-available"
     assert len(http.calls) == 0
 
 
-def test_an_exception_anywhere_becomes_the_placeholder(make_user, http, caplog):
-    user = make_user(lifetime=None)
-    broken = {**upsolve_settings.raw, "ADAPTER": "tests.adapters.BrokenAdapter"}
-    with override_settings(UPSOLVE=broken), caplog.at_level(logging.ERROR):
+def test_an_exception_anywhere_becomes_the_placeholder(db, http, caplog):
+    user = make_user()
+    with override_upsolve(ADAPTER="tests.adapters.BrokenAdapter"), caplog.at_level(logging.ERROR):
         html = render('{% upsolve_dashboard "d" %}', make_request(user))
     assert elements(html, "div")[0]["data-upsolve-placeholder"] == "unavailable"
     assert "Could not get an Upsolve token" in caplog.text
 
 
-def test_an_unrenderable_placeholder_renders_nothing(make_user, caplog):
+def test_an_unrenderable_placeholder_renders_nothing(db, caplog):
     loaders = [("django.template.loaders.locmem.Loader", {})]
     templates = [{"BACKEND": "django.template.backends.django.DjangoTemplates",
                   "OPTIONS": {"loaders": loaders}}]  # fmt: skip
@@ -248,7 +245,7 @@ def test_an_unrenderable_placeholder_renders_nothing(make_user, caplog):
     assert "django_upsolve/placeholder.html" in caplog.text
 
 
-def test_the_placeholder_template_can_be_overridden(make_user):
+def test_the_placeholder_template_can_be_overridden(db):
     loaders = [
         (
             "django.template.loaders.locmem.Loader",
@@ -269,8 +266,8 @@ def test_without_the_request_in_the_context_the_tag_shows_the_placeholder(caplog
     assert "context_processors.request" in caplog.text
 
 
-def test_a_stored_token_that_is_not_a_jwt_is_never_rendered(make_user, http):
-    user = make_user()
+def test_a_stored_token_that_is_not_a_jwt_is_never_rendered(make_user_with_token, http):
+    user = make_user_with_token()
     UpsolveProfile.objects.filter(user=user).update(token='a.b.c"><script>')
     html = render('{% upsolve_dashboard "d" %}', make_request(user))
     assert "<script>" not in html
@@ -281,8 +278,8 @@ def test_a_stored_token_that_is_not_a_jwt_is_never_rendered(make_user, http):
 
 
 @EMBED_URLS
-def test_refresh_attributes_and_the_script(make_user, http):
-    user = make_user(lifetime=3600)
+def test_refresh_attributes_and_the_script(make_user_with_token, http):
+    user = make_user_with_token(lifetime=3600)
     profile = UpsolveProfile.objects.get(user=user)
     html = render('{% upsolve_dashboard "d" %}', make_request(user))
     iframe = only_iframe(html)
@@ -298,8 +295,8 @@ def test_refresh_attributes_and_the_script(make_user, http):
 
 
 @EMBED_URLS
-def test_the_script_is_included_once_per_request(make_user, http):
-    request = make_request(make_user())
+def test_the_script_is_included_once_per_request(make_user_with_token, http):
+    request = make_request(make_user_with_token())
     first = render(
         '{% upsolve_dashboard "a" %}{% upsolve_application "b" %}{% upsolve_dashboard "c" %}',
         request,
@@ -311,22 +308,26 @@ def test_the_script_is_included_once_per_request(make_user, http):
 
 
 @EMBED_URLS
-def test_the_script_carries_the_csp_nonce(make_user, http):
-    html = render('{% upsolve_dashboard "d" %}', make_request(make_user()), csp_nonce="n0nce")
+def test_the_script_carries_the_csp_nonce(make_user_with_token, http):
+    html = render(
+        '{% upsolve_dashboard "d" %}', make_request(make_user_with_token()), csp_nonce="n0nce"
+    )
     assert elements(html, "script")[0]["nonce"] == "n0nce"
 
 
 @EMBED_URLS
 @override_settings(CSRF_COOKIE_HTTPONLY=True, CSRF_HEADER_NAME="HTTP_X_MY_CSRF")
-def test_an_httponly_csrf_cookie_is_not_named(make_user, http):
-    iframe = only_iframe(render('{% upsolve_dashboard "d" %}', make_request(make_user())))
+def test_an_httponly_csrf_cookie_is_not_named(make_user_with_token, http):
+    iframe = only_iframe(
+        render('{% upsolve_dashboard "d" %}', make_request(make_user_with_token()))
+    )
     assert "data-upsolve-csrf-cookie" not in iframe
     assert len(iframe["data-upsolve-csrf-token"]) == 64
     assert iframe["data-upsolve-csrf-header"] == "X-MY-CSRF"
 
 
-def test_without_the_token_endpoint_there_is_no_refresh(make_user, http, caplog):
-    html = render('{% upsolve_dashboard "d" %}', make_request(make_user()))
+def test_without_the_token_endpoint_there_is_no_refresh(make_user_with_token, http, caplog):
+    html = render('{% upsolve_dashboard "d" %}', make_request(make_user_with_token()))
     assert not [name for name in only_iframe(html) if name.startswith("data-upsolve-") and
                 name != "data-upsolve-embed"]  # fmt: skip
     assert elements(html, "script") == []
@@ -336,8 +337,8 @@ def test_without_the_token_endpoint_there_is_no_refresh(make_user, http, caplog)
 # upsolve_token ------------------------------------------------------------------------
 
 
-def test_upsolve_token_as_variable(make_user, http):
-    user = make_user()
+def test_upsolve_token_as_variable(make_user_with_token, http):
+    user = make_user_with_token()
     html = render("{% upsolve_token as token %}[{{ token }}]", make_request(user))
     assert html == f"[{token_of(user)}]"
     assert len(http.calls) == 0
@@ -349,8 +350,8 @@ def test_upsolve_token_is_empty_for_anonymous_users(http):
     assert render("[{% upsolve_token %}]", None) == "[]"
 
 
-def test_attributes_are_escaped_even_under_autoescape_off(make_user, http):
-    user = make_user()
+def test_attributes_are_escaped_even_under_autoescape_off(make_user_with_token, http):
+    user = make_user_with_token()
     html = render(
         '{% autoescape off %}{% upsolve_dashboard "d" title=evil %}{% endautoescape %}',
         make_request(user),

@@ -22,9 +22,9 @@ CSRF_SECRET = "a" * 32
 
 
 @pytest.fixture(autouse=True)
-def _no_sync_on_login(settings) -> None:
+def _no_sync_on_login(set_upsolve) -> None:
     """``force_login`` would fetch a token itself; these tests count the endpoint's calls."""
-    settings.UPSOLVE = {**settings.UPSOLVE, "SYNC_ON_LOGIN": False}
+    set_upsolve(SYNC_ON_LOGIN=False)
 
 
 def assert_never_cached(response) -> None:
@@ -59,27 +59,27 @@ def test_anonymous_users_get_401_json(http):
     assert len(http.calls) == 0
 
 
-def test_a_post_without_the_csrf_token_is_refused(make_user, http):
-    response = post_token(csrf_client(make_user()), csrf=None)
+def test_a_post_without_the_csrf_token_is_refused(make_user_with_token, http):
+    response = post_token(csrf_client(make_user_with_token()), csrf=None)
     assert response.status_code == 403
     assert b"eyJ" not in response.content
 
 
-def test_a_post_with_a_wrong_csrf_token_is_refused(make_user, http):
-    response = post_token(csrf_client(make_user()), csrf="b" * 32)
+def test_a_post_with_a_wrong_csrf_token_is_refused(make_user_with_token, http):
+    response = post_token(csrf_client(make_user_with_token()), csrf="b" * 32)
     assert response.status_code == 403
 
 
-def test_get_is_not_allowed(make_user, http):
-    client = csrf_client(make_user())
+def test_get_is_not_allowed(make_user_with_token, http):
+    client = csrf_client(make_user_with_token())
     response = client.get(reverse("django_upsolve:token"))
     assert response.status_code == 405
     assert response["Allow"] == "POST"
     assert_never_cached(response)
 
 
-def test_a_fresh_token_is_answered_without_any_http_call(make_user, http):
-    user = make_user(lifetime=3600)
+def test_a_fresh_token_is_answered_without_any_http_call(make_user_with_token, http):
+    user = make_user_with_token(lifetime=3600)
     profile = UpsolveProfile.objects.get(user=user)
     response = post_token(csrf_client(user))
     assert response.status_code == 200
@@ -94,9 +94,9 @@ def test_a_fresh_token_is_answered_without_any_http_call(make_user, http):
 
 
 @pytest.mark.parametrize(("microsecond", "extra"), [(0, 0), (1, 1), (999_999, 1)])
-def test_the_expiry_is_rounded_up_to_the_second(make_user, http, microsecond, extra):
+def test_the_expiry_is_rounded_up_to_the_second(make_user_with_token, http, microsecond, extra):
     """Rounded down, the browser would ask while the server still finds the token fresh."""
-    user = make_user(lifetime=3600)
+    user = make_user_with_token(lifetime=3600)
     whole = (timezone.now() + timedelta(hours=1)).replace(microsecond=0)
     expires = whole.replace(microsecond=microsecond)
     UpsolveProfile.objects.filter(user=user).update(token_expires_at=expires)
@@ -104,8 +104,8 @@ def test_the_expiry_is_rounded_up_to_the_second(make_user, http, microsecond, ex
     assert body["expires_at"] == int(whole.timestamp()) + extra
 
 
-def test_each_user_gets_their_own_token_only(make_user, http):
-    ada, bob = make_user("ada"), make_user("bob")
+def test_each_user_gets_their_own_token_only(make_user_with_token, http):
+    ada, bob = make_user_with_token("ada"), make_user_with_token("bob")
     ada_token = UpsolveProfile.objects.get(user=ada).token
     bob_token = UpsolveProfile.objects.get(user=bob).token
     assert ada_token != bob_token
@@ -129,8 +129,8 @@ def test_a_stale_token_is_refreshed_once(db, upsolve_sandbox, django_user_model)
     assert profile.token_expires_at > stale_until
 
 
-def test_no_token_to_be_had_is_a_503_without_any_token(make_user, http):
-    user = make_user(lifetime=3600)
+def test_no_token_to_be_had_is_a_503_without_any_token(make_user_with_token, http):
+    user = make_user_with_token(lifetime=3600)
     old = UpsolveProfile.objects.get(user=user).token
     UpsolveProfile.objects.filter(user=user).update(token_expires_at=timezone.now())
     http.add(responses.POST, f"{upsolve_settings.API_URL}/user-token", status=502, body="<html>")

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -24,17 +23,12 @@ from django_upsolve.checks import check_settings
 from django_upsolve.client import get_client
 from django_upsolve.models import UpsolveProfile
 from tests.concurrency import in_threads
-from tests.reliability.conftest import (
-    assert_failure_kept_token,
-    breaker_failures,
-    log_in,
-    upsolve,
-)
+from tests.helpers import ROOT, log_in, override_upsolve
 from tests.reliability.faultserver import HTML_502, Respond, Upsolve
+from tests.reliability.helpers import assert_failure_kept_token, breaker_failures
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 USER = "8a2f6c1e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
 DOWN = Respond(503, HTML_502)
 INVALID = Respond(422, {"status": "error", "errors": [{"field": "userId"}]})
@@ -107,7 +101,7 @@ def test_validation_errors_do_not_count(cache_alias, server):
 
 
 def test_cooldown_is_a_setting(cache_alias, server):
-    with upsolve(BREAKER_COOLDOWN=7, BREAKER_THRESHOLD=2):
+    with override_upsolve(BREAKER_COOLDOWN=7, BREAKER_THRESHOLD=2):
         server.always(DOWN)
         fail(2)
         assert breaker.status().open_until - time.time() == pytest.approx(7, abs=2)
@@ -239,15 +233,14 @@ CHILD = """
 import sys
 import django
 django.setup()
-from django.test.utils import override_settings
-from django.conf import settings
 from django_upsolve import breaker
 from django_upsolve.budget import CallPolicy
 from django_upsolve.client import get_client
 from django_upsolve.exceptions import UpsolveError
+from tests.helpers import override_upsolve
 
 api_url, calls, user_id = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-with override_settings(UPSOLVE={**settings.UPSOLVE, "CACHE_ALIAS": "redis", "API_URL": api_url}):
+with override_upsolve(CACHE_ALIAS="redis", API_URL=api_url):
     for _ in range(calls):
         try:
             get_client().user_token(
@@ -296,6 +289,6 @@ def test_redis_shares_the_state_across_processes(cache_alias, server):
 
 @pytest.mark.parametrize(("alias", "warned"), [("default", True), ("redis", False)])
 def test_w003_warns_about_a_per_process_cache(alias, warned):
-    with upsolve(CACHE_ALIAS=alias):
+    with override_upsolve(CACHE_ALIAS=alias):
         ids = {message.id for message in check_settings()}
     assert ("django_upsolve.W003" in ids) is warned

@@ -17,13 +17,7 @@ from django_upsolve import exceptions as exc
 from django_upsolve.conf import upsolve_settings
 from django_upsolve.models import UpsolveProfile
 from django_upsolve.services import refresh_token
-from tests.reliability.conftest import (
-    assert_failure_kept_token,
-    breaker_failures,
-    log_in,
-    make_user,
-    upsolve,
-)
+from tests.helpers import log_in, make_user, override_upsolve
 from tests.reliability.faultserver import (
     HTML_502,
     Drip,
@@ -32,6 +26,7 @@ from tests.reliability.faultserver import (
     ok,
     unaccepting_port,
 )
+from tests.reliability.helpers import assert_failure_kept_token, breaker_failures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -87,7 +82,10 @@ def test_first_login_shares_one_deadline_over_all_calls(client, server, logs):
 def test_login_against_connect_timeouts(client, server, ada, logs):
     """Each attempt may wait the 1.5 s connect timeout; the deadline cuts the retry short."""
     before = UpsolveProfile.objects.get(user=ada)
-    with unaccepting_port() as port, upsolve(API_URL=f"http://127.0.0.1:{port}/v1/api/projects"):
+    with (
+        unaccepting_port() as port,
+        override_upsolve(API_URL=f"http://127.0.0.1:{port}/v1/api/projects"),
+    ):
         elapsed = timed_login(client)
     assert elapsed < BUDGET + SLACK
     assert breaker_failures() == 2  # one retry
@@ -102,9 +100,9 @@ def test_admin_actions_retry_more(server, ada):
     assert server.count("user-token") - calls == 1 + upsolve_settings.MAX_RETRIES
 
 
-def test_a_stalled_body_costs_one_read_timeout_and_leaves_time_to_retry(server, ada, settings):
+def test_a_stalled_body_costs_one_read_timeout_and_leaves_time_to_retry(server, ada, set_upsolve):
     """In the background budget the read timeout, not the whole deadline, bounds a stall."""
-    settings.UPSOLVE = {**settings.UPSOLVE, "TIMEOUT": (1.0, 0.5), "DEADLINE": 10}
+    set_upsolve(TIMEOUT=(1.0, 0.5), DEADLINE=10)
     calls = server.count("user-token")
     server.script(Drip(interval=3.0), call="user-token")  # headers, then 3 s of silence
     started = time.monotonic()

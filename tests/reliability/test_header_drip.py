@@ -16,14 +16,9 @@ from django_upsolve import exceptions as exc
 from django_upsolve.budget import CallPolicy
 from django_upsolve.client import UpsolveClient, get_client
 from django_upsolve.models import UpsolveProfile
-from tests.reliability.conftest import (
-    API_KEY,
-    assert_failure_kept_token,
-    breaker_failures,
-    log_in,
-    upsolve,
-)
+from tests.helpers import API_KEY, log_in, override_upsolve
 from tests.reliability.faultserver import DripHead, FaultServer
+from tests.reliability.helpers import assert_failure_kept_token, breaker_failures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -79,7 +74,7 @@ def test_over_tls(certificate):
     cert = certificate[0]
     with (
         FaultServer(api_key=API_KEY, tls=certificate) as tls_server,
-        upsolve(API_URL=tls_server.api_url),
+        override_upsolve(API_URL=tls_server.api_url),
     ):
         client = UpsolveClient.from_settings()
         client.session.verify = cert

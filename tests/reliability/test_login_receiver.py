@@ -16,8 +16,9 @@ from django.test import Client
 
 from django_upsolve.adapter import UpsolveAdapter
 from django_upsolve.models import UpsolveProfile
-from tests.reliability.conftest import log_in, make_user, on, upsolve
+from tests.helpers import log_in, make_user, override_upsolve
 from tests.reliability.faultserver import HTML_502, Respond
+from tests.reliability.helpers import on
 
 
 class QueryBreakingAdapter(UpsolveAdapter):
@@ -38,7 +39,7 @@ def atomic_requests(database, monkeypatch):
 def test_a_database_error_in_the_receiver_keeps_the_login(atomic_requests, server, logs):
     user = make_user("ada")
     client = Client()
-    with upsolve(ADAPTER=f"{__name__}.QueryBreakingAdapter"):
+    with override_upsolve(ADAPTER=f"{__name__}.QueryBreakingAdapter"):
         log_in(client, "ada")
     assert client.get("/admin/login/").context["user"] == user  # the session survived
     user.refresh_from_db()

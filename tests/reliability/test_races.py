@@ -22,15 +22,9 @@ from django_upsolve import services
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from django_upsolve.services import get_token
 from tests.concurrency import in_threads
-from tests.reliability.conftest import (
-    PASSWORD,
-    assert_rows_whole,
-    log_in,
-    make_user,
-    on,
-    upsolve,
-)
+from tests.helpers import PASSWORD, log_in, make_user, override_upsolve
 from tests.reliability.faultserver import Upsolve
+from tests.reliability.helpers import assert_rows_whole, on
 
 SLOW = Upsolve(delay=0.05)
 
@@ -65,7 +59,7 @@ def test_concurrent_first_logins_of_one_new_tenant_register_it_once(database, se
     server.always(SLOW)
     for n in range(12):
         make_user(f"user{n}", f"user{n}@acme.test")
-    with upsolve(ADAPTER="tests.adapters.DomainTenantAdapter"):
+    with override_upsolve(ADAPTER="tests.adapters.DomainTenantAdapter"):
         results = in_threads(12, lambda n: post_login(f"user{n}"))
     assert results == [(302, settings.LOGIN_REDIRECT_URL)] * 12
     assert server.count("register-organization") == 1
@@ -118,7 +112,7 @@ def test_without_a_shared_cache_the_row_lock_registers_a_tenant_once(
     monkeypatch.setattr(services, "cache_lock", no_lock)
     server.always(SLOW)
     users = [make_user(f"user{n}", f"user{n}@acme.test") for n in range(12)]
-    with upsolve(ADAPTER="tests.adapters.DomainTenantAdapter"):
+    with override_upsolve(ADAPTER="tests.adapters.DomainTenantAdapter"):
         tokens = in_threads(12, lambda n: get_token(users[n]))
     assert all(tokens)
     assert server.count("register-organization") == 1

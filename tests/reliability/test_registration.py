@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy
 
 from django_upsolve.adapter import Tenant, UpsolveAdapter
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
-from tests.reliability.conftest import API_KEY, assert_rows_whole, log_in, make_user, upsolve
+from tests.helpers import API_KEY, log_in, make_user, override_upsolve
 from tests.reliability.faultserver import HTML_502, Respond
+from tests.reliability.helpers import assert_rows_whole
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +113,7 @@ def test_odd_names_are_sent_as_valid_json_capped_and_round_tripping(
 ):
     monkeypatch.setattr(NameAdapter, "name", NAMES[case])
     user = make_user("ada")
-    with upsolve(ADAPTER=f"{__name__}.NameAdapter"):
+    with override_upsolve(ADAPTER=f"{__name__}.NameAdapter"):
         log_in(client, "ada")
     (registration,) = [r for r in server.requests if r.call == "register-user"]
     sent = registration.body["name"]  # decoded as strict UTF-8 JSON by the server
@@ -157,7 +158,7 @@ REFUSED = {
 def test_properties_are_encoded_as_strings_and_numbers(client, server, monkeypatch):
     monkeypatch.setattr(PropertiesAdapter, "properties", {k: v for k, (v, _) in ENCODED.items()})
     user = make_user("ada")
-    with upsolve(ADAPTER=f"{__name__}.PropertiesAdapter"):
+    with override_upsolve(ADAPTER=f"{__name__}.PropertiesAdapter"):
         log_in(client, "ada")
     (registration,) = [r for r in server.requests if r.call == "register-user"]
     assert registration.body["properties"] == {k: sent for k, (_, sent) in ENCODED.items()}
@@ -168,7 +169,7 @@ def test_properties_are_encoded_as_strings_and_numbers(client, server, monkeypat
 def test_unencodable_properties_are_refused_before_any_request(client, server, monkeypatch, case):
     monkeypatch.setattr(PropertiesAdapter, "properties", REFUSED[case])
     user = make_user("ada")
-    with upsolve(ADAPTER=f"{__name__}.PropertiesAdapter"):
+    with override_upsolve(ADAPTER=f"{__name__}.PropertiesAdapter"):
         log_in(client, "ada")
     assert "register-user" not in server.calls()  # no partial request
     profile = UpsolveProfile.objects.get(user=user)

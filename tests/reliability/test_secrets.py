@@ -20,7 +20,8 @@ from django_upsolve.budget import CallPolicy
 from django_upsolve.client import get_client
 from django_upsolve.exceptions import UpsolveError
 from django_upsolve.models import UpsolveProfile
-from tests.reliability.conftest import JWT, log_in, make_user, upsolve
+from tests.helpers import log_in, make_user, override_upsolve
+from tests.reliability.cases import CASES
 from tests.reliability.faultserver import (
     Close,
     Drip,
@@ -30,7 +31,7 @@ from tests.reliability.faultserver import (
     Stall,
     refused_port,
 )
-from tests.reliability.test_fault_table import CASES
+from tests.reliability.helpers import JWT
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_no_secret_through_any_fault(client, logs, sync_errors, certificate, no_
     errors: list[BaseException] = []
     with (
         FaultServer(api_key=key) as server,
-        upsolve(API_KEY=key, API_URL=server.api_url, LOGIN_DEADLINE=DEADLINE),
+        override_upsolve(API_KEY=key, API_URL=server.api_url, LOGIN_DEADLINE=DEADLINE),
     ):
         ada = make_user("ada")
         log_in(client, "ada")
@@ -123,12 +124,15 @@ def test_no_secret_through_any_fault(client, logs, sync_errors, certificate, no_
         secrets = {key, key.split("_")[-1], *server.tokens, token}
 
     # Socket-level faults: nobody there, a certificate nobody trusts.
-    with refused_port() as port, upsolve(API_KEY=key, API_URL=f"http://127.0.0.1:{port}/v1"):
+    with (
+        refused_port() as port,
+        override_upsolve(API_KEY=key, API_URL=f"http://127.0.0.1:{port}/v1"),
+    ):
         breaker.reset()
         log_in(client, "ada")
     with (
         FaultServer(api_key=key, tls=certificate) as tls,
-        upsolve(API_KEY=key, API_URL=tls.api_url),
+        override_upsolve(API_KEY=key, API_URL=tls.api_url),
     ):
         breaker.reset()
         log_in(client, "ada")

@@ -20,13 +20,7 @@ from django_upsolve import exceptions as exc
 from django_upsolve.budget import CallPolicy
 from django_upsolve.client import get_client
 from django_upsolve.models import UpsolveProfile
-from tests.reliability.conftest import (
-    API_KEY,
-    assert_failure_kept_token,
-    breaker_failures,
-    log_in,
-    upsolve,
-)
+from tests.helpers import API_KEY, log_in, override_upsolve
 from tests.reliability.faultserver import (
     Drip,
     FaultServer,
@@ -36,6 +30,7 @@ from tests.reliability.faultserver import (
     refused_port,
     unaccepting_port,
 )
+from tests.reliability.helpers import assert_failure_kept_token, breaker_failures
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +52,7 @@ def api_url(port: int, scheme: str = "http", host: str = "127.0.0.1") -> str:
 def login_fails_but_keeps_the_token(client, ada, logs, **changes) -> UpsolveProfile:
     """Log ``ada`` in with ``changes`` to ``UPSOLVE``; the previous token must survive."""
     before = UpsolveProfile.objects.get(user=ada)
-    with upsolve(LOGIN_DEADLINE=SHORT, **changes):
+    with override_upsolve(LOGIN_DEADLINE=SHORT, **changes):
         log_in(client, "ada")
     assert_failure_kept_token(ada, before, logs)
     return UpsolveProfile.objects.get(user=ada)
@@ -69,7 +64,7 @@ def login_fails_but_keeps_the_token(client, ada, logs, **changes) -> UpsolveProf
 def test_refused_connection(server):
     with (
         refused_port() as port,
-        upsolve(API_URL=api_url(port)),
+        override_upsolve(API_URL=api_url(port)),
         pytest.raises(exc.UpsolveConnectionError) as raised,
     ):
         call_user_token(5)
@@ -98,7 +93,7 @@ def no_dns(monkeypatch):
 
 
 def test_dns_failure(no_dns):
-    with upsolve(API_URL=no_dns), pytest.raises(exc.UpsolveConnectionError):
+    with override_upsolve(API_URL=no_dns), pytest.raises(exc.UpsolveConnectionError):
         call_user_token(5)
     assert breaker_failures() == 2
 
@@ -115,7 +110,7 @@ def assert_within_deadline(started: float) -> None:
 
 
 def test_connect_timeout():
-    with unaccepting_port() as port, upsolve(API_URL=api_url(port)):
+    with unaccepting_port() as port, override_upsolve(API_URL=api_url(port)):
         started = time.monotonic()
         with pytest.raises(exc.UpsolveTimeout) as raised:
             call_user_token()
@@ -172,7 +167,7 @@ def untrusted(certificate):
 
 
 def test_tls_certificate_failure(untrusted):
-    with upsolve(API_URL=untrusted.api_url), pytest.raises(exc.UpsolveTLSError) as raised:
+    with override_upsolve(API_URL=untrusted.api_url), pytest.raises(exc.UpsolveTLSError) as raised:
         call_user_token(5)
     assert isinstance(raised.value, requests.exceptions.SSLError)
     assert breaker_failures() == 1  # one attempt, no retry

@@ -1,9 +1,9 @@
-"""Fixtures for the sandbox tests: a fresh emulator and helpers to call it."""
+"""Fixtures for the sandbox tests: a fresh emulator and helpers to call it (constants in
+:mod:`tests.sandbox.helpers`)."""
 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -11,23 +11,7 @@ from typing import Any
 import pytest
 
 from django_upsolve.sandbox.emulator import Emulator, EmulatorResponse
-
-API_KEY = "up_admin_test_0123456789abcdef"
-PROJECT_ID = "1f0c6a34-54d4-4b57-9d0a-7c1c8a3a9e10"
-ROLE_ID = "5b1ad0a2-7d8e-4a43-9f39-3b7fd1f4f6c2"
-AUTH = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
-
-Call = Callable[..., EmulatorResponse]
-
-
-class Clock:
-    """A settable clock for the emulator, starting at the current whole second."""
-
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-
-    def __call__(self) -> float:
-        return self.now
+from tests.sandbox.helpers import AUTH, PROJECT_ID, ROLE_ID, Call, Clock
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django_upsolve.sandbox import views
 from django_upsolve.sandbox.models import SandboxOrganization, SandboxUser
 
 from ..browser.chromium import CHROMIUM, CHROMIUM_ARGS, playwright_sync_api
-from .conftest import PROJECT_ID, ROLE_ID
+from .helpers import PROJECT_ID, ROLE_ID
 
 STRICT_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'self'"
 

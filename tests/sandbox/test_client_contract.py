@@ -16,7 +16,7 @@ from django_upsolve.payloads import OrganizationFields, UserFields
 from django_upsolve.sandbox.testing import SandboxHandle
 from django_upsolve.tokens import is_jwt_shaped
 
-from .conftest import ROLE_ID
+from .helpers import ROLE_ID
 
 
 @pytest.fixture

@@ -23,8 +23,9 @@ from django_upsolve.sandbox.emulator import (
     signing_key,
 )
 from django_upsolve.sandbox.models import SandboxOrganization, SandboxUser
+from tests.helpers import API_KEY
 
-from .conftest import API_KEY, AUTH, PROJECT_ID, ROLE_ID, Call, Clock
+from .helpers import AUTH, PROJECT_ID, ROLE_ID, Call, Clock
 
 OTHER_PROJECT = "0e5a3d8c-2b7f-4c1e-9a6d-5f4e3c2b1a00"
 SECRET_VALUE = "s3cr3t-v4lue"
@@ -94,8 +95,8 @@ def test_the_sandbox_key_setting_wins_over_upsolve_api_key(call: Call, settings:
     assert call("/register-organization", body, headers).status == 200
 
 
-def test_without_a_configured_key_nothing_is_accepted(call: Call, settings: Any) -> None:
-    settings.UPSOLVE = {**settings.UPSOLVE, "API_KEY": ""}
+def test_without_a_configured_key_nothing_is_accepted(call: Call, set_upsolve: Any) -> None:
+    set_upsolve(API_KEY="")
     headers = {"Authorization": "Bearer ", "Content-Type": "application/json"}
     answer = call("/register-organization", {"projectId": PROJECT_ID, "name": "A"}, headers)
     assert answer.status == 401
@@ -252,9 +253,9 @@ def test_project_id_must_be_the_configured_project(call: Call, project: str) -> 
 
 @pytest.mark.parametrize("configured", ["", "not-a-uuid"])
 def test_no_project_is_found_when_none_is_configured(
-    call: Call, settings: Any, configured: str
+    call: Call, set_upsolve: Any, configured: str
 ) -> None:
-    settings.UPSOLVE = {**settings.UPSOLVE, "PROJECT_ID": configured}
+    set_upsolve(PROJECT_ID=configured)
     answer = call("/register-organization", {"projectId": PROJECT_ID, "name": "A"})
     assert answer.status == 404
     assert answer.json()["message"] == "Project not found"
@@ -307,10 +308,10 @@ def test_a_duplicate_external_id_is_a_409_naming_the_existing_organization(
 
 
 def test_the_same_external_id_may_exist_in_two_projects(
-    call: Call, register_org: Callable[..., str], settings: Any
+    call: Call, register_org: Callable[..., str], set_upsolve: Any
 ) -> None:
     register_org(external_id="acme")
-    settings.UPSOLVE = {**settings.UPSOLVE, "PROJECT_ID": OTHER_PROJECT}
+    set_upsolve(PROJECT_ID=OTHER_PROJECT)
     body = {"projectId": OTHER_PROJECT, "name": "Acme", "externalId": "acme"}
     assert call("/register-organization", body).status == 200
     assert SandboxOrganization.objects.filter(external_id="acme").count() == 2
@@ -381,12 +382,12 @@ def test_an_unknown_organization_is_404(
 
 
 def test_an_organization_of_another_project_is_not_found(
-    call: Call, register_org: Callable[..., str], settings: Any
+    call: Call, register_org: Callable[..., str], set_upsolve: Any
 ) -> None:
-    settings.UPSOLVE = {**settings.UPSOLVE, "PROJECT_ID": OTHER_PROJECT}
+    set_upsolve(PROJECT_ID=OTHER_PROJECT)
     body = {"projectId": OTHER_PROJECT, "name": "Elsewhere", "externalId": "elsewhere"}
     other = call("/register-organization", body).json()["data"]["projectOrganizationId"]
-    settings.UPSOLVE = {**settings.UPSOLVE, "PROJECT_ID": PROJECT_ID}
+    set_upsolve(PROJECT_ID=PROJECT_ID)
     assert call("/register-user", _user_body(other)).status == 404
     assert call("/register-user", _user_body("elsewhere")).status == 404
 
@@ -411,11 +412,11 @@ def test_registering_a_user_again_updates_it(call: Call, register_org: Callable[
 
 
 def test_a_user_id_taken_in_another_project_is_a_409(
-    call: Call, register_org: Callable[..., str], settings: Any
+    call: Call, register_org: Callable[..., str], set_upsolve: Any
 ) -> None:
     user_id = str(uuid.uuid4())
     call("/register-user", _user_body(register_org(), userId=user_id))
-    settings.UPSOLVE = {**settings.UPSOLVE, "PROJECT_ID": OTHER_PROJECT}
+    set_upsolve(PROJECT_ID=OTHER_PROJECT)
     call("/register-organization", {"projectId": OTHER_PROJECT, "name": "B", "externalId": "b"})
     answer = call("/register-user", _user_body("b", projectId=OTHER_PROJECT, userId=user_id))
     assert answer.status == 409
@@ -445,10 +446,10 @@ def test_a_token_for_an_unknown_user_is_404(call: Call) -> None:
 
 
 def test_a_token_for_a_user_of_another_project_is_404(
-    call: Call, register_user: Callable[..., str], settings: Any
+    call: Call, register_user: Callable[..., str], set_upsolve: Any
 ) -> None:
     user_id = register_user()
-    settings.UPSOLVE = {**settings.UPSOLVE, "PROJECT_ID": OTHER_PROJECT}
+    set_upsolve(PROJECT_ID=OTHER_PROJECT)
     assert call("/user-token", {"userId": user_id}).status == 404
 
 

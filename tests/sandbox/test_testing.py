@@ -12,8 +12,9 @@ import requests
 from django_upsolve.sandbox.emulator import Emulator
 from django_upsolve.sandbox.testing import SandboxCall, SandboxHandle, sandbox_responses
 from tests.concurrency import in_threads
+from tests.helpers import API_KEY
 
-from .conftest import API_KEY, AUTH, PROJECT_ID, ROLE_ID
+from .helpers import AUTH, PROJECT_ID, ROLE_ID
 
 API_URL = "https://api.upsolve.test/v1/api/projects"
 
@@ -110,8 +111,8 @@ def test_other_requests_are_refused(
     assert upsolve_sandbox.calls == []
 
 
-def test_the_context_manager_reads_api_url_from_settings(db: None, settings: Any) -> None:
-    settings.UPSOLVE = {**settings.UPSOLVE, "API_URL": "http://127.0.0.1:8000/sandbox/api/"}
+def test_the_context_manager_reads_api_url_from_settings(db: None, set_upsolve: Any) -> None:
+    set_upsolve(API_URL="http://127.0.0.1:8000/sandbox/api/")
     with sandbox_responses() as sandbox:
         assert sandbox.api_url == "http://127.0.0.1:8000/sandbox/api"
         answer = requests.post(

@@ -21,8 +21,9 @@ from django_upsolve.payloads import OrganizationFields, UserFields
 from django_upsolve.sandbox import views
 from django_upsolve.sandbox.emulator import Emulator
 from django_upsolve.sandbox.models import SandboxOrganization, SandboxUser
+from tests.helpers import API_KEY
 
-from .conftest import API_KEY, PROJECT_ID, ROLE_ID
+from .helpers import PROJECT_ID, ROLE_ID
 
 BEARER = {"Authorization": f"Bearer {API_KEY}"}
 
@@ -271,10 +272,10 @@ def test_format_duration(seconds: int, text: str) -> None:
     assert views.format_duration(seconds) == text
 
 
-def test_the_client_and_the_share_page_over_real_http(live_server: Any, settings: Any) -> None:
+def test_the_client_and_the_share_page_over_real_http(live_server: Any, set_upsolve: Any) -> None:
     """The documented set-up: UPSOLVE's URLs point at the sandbox mounted in the site."""
     base = f"{live_server.url}/sandbox"
-    settings.UPSOLVE = {**settings.UPSOLVE, "API_URL": f"{base}/api", "HUB_URL": base}
+    set_upsolve(API_URL=f"{base}/api", HUB_URL=base)
     client = UpsolveClient.from_settings()
     org = client.register_organization(
         fields=OrganizationFields.build(name="Acme <Ltd>", external_id="acme")

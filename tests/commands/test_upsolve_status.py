@@ -9,8 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from django_upsolve import breaker
-
-from .conftest import API_KEY
+from tests.helpers import API_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +43,8 @@ def test_reports_configuration_breaker_and_counts(make_tenant, make_profile, set
     ]
 
 
-def test_lists_configuration_problems_without_the_key(settings):
-    settings.UPSOLVE = {**settings.UPSOLVE, "API_KEY": "sk_live_0123456789", "PROJECT_ID": ""}
+def test_lists_configuration_problems_without_the_key(set_upsolve):
+    set_upsolve(API_KEY="sk_live_0123456789", PROJECT_ID="")
 
     output = status()
 
@@ -56,8 +55,8 @@ def test_lists_configuration_problems_without_the_key(settings):
     assert "API key: set (never shown)" in output
 
 
-def test_a_missing_key_is_said_so(settings):
-    settings.UPSOLVE = {**settings.UPSOLVE, "API_KEY": ""}
+def test_a_missing_key_is_said_so(set_upsolve):
+    set_upsolve(API_KEY="")
 
     output = status()
 
@@ -65,8 +64,8 @@ def test_a_missing_key_is_said_so(settings):
     assert "django_upsolve.E001: UPSOLVE['API_KEY'] is not set." in output
 
 
-def test_never_prints_the_key_even_in_a_url(settings):
-    settings.UPSOLVE = {**settings.UPSOLVE, "API_URL": f"https://x.test/?key={API_KEY}"}
+def test_never_prints_the_key_even_in_a_url(set_upsolve):
+    set_upsolve(API_URL=f"https://x.test/?key={API_KEY}")
 
     output = status()
 
