@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.utils import translation
 
@@ -273,3 +274,13 @@ def test_the_dark_theme_applies_to_dashboards(client: Client, db: None) -> None:
     html = page(client, token_for({"organization_id": "acme"}), theme="dark")
 
     assert 'class="upsolve-sandbox theme-dark"' in html
+
+
+def test_a_malformed_setting_is_improperly_configured_on_the_page(
+    client: Client, db: None, settings: Any
+) -> None:
+    token = token_for({"organization_id": "acme"})
+    settings.UPSOLVE_SANDBOX = {"DASHBOARDS": {"revenue": {"title": "No panels"}}}
+
+    with pytest.raises(ImproperlyConfigured, match=r"\['revenue'\]\['panels'\] must be"):
+        client.get("/sandbox/share/dashboard/revenue", {"jwt": token})
