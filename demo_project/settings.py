@@ -146,3 +146,45 @@ UPSOLVE |= {
 
 #: The dashboard the analytics page embeds (any id works in the sandbox).
 DEMO_DASHBOARD_ID = env("UPSOLVE_DASHBOARD_ID", default="revenue-overview")
+
+#: In sandbox mode that dashboard is the "Revenue overview", drawn from the demo's invoices
+#: (demo_project.saas.dashboards) and filtered by each token's ``organization_id`` and
+#: ``plan`` properties, as the dashboard's row-level security rules would in Upsolve.
+UPSOLVE_SANDBOX = {
+    "DASHBOARDS": {
+        DEMO_DASHBOARD_ID: {
+            "title": "Revenue overview",
+            "description": "Invoices your organization sent its customers.",
+            "panels": [
+                {
+                    "kind": "figure",
+                    "title": "Total revenue",
+                    "data": "demo_project.saas.dashboards.total_revenue",
+                    "format": "${:,.0f}",
+                },
+                {
+                    "kind": "figure",
+                    "title": "Invoices",
+                    "data": "demo_project.saas.dashboards.invoice_count",
+                },
+                {
+                    "kind": "figure",
+                    "title": "Paying customers",
+                    "data": "demo_project.saas.dashboards.customer_count",
+                },
+                {
+                    "kind": "bar",
+                    "title": "Revenue per month",
+                    "data": "demo_project.saas.dashboards.revenue_per_month",
+                    "format": "${:,.0f}",
+                },
+                {
+                    "kind": "top",
+                    "title": "Top customers",
+                    "data": "demo_project.saas.dashboards.top_customers",
+                    "format": "${:,.0f}",
+                },
+            ],
+        }
+    }
+}

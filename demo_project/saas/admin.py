@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Organization, Profile
+from .models import Invoice, Organization, Profile
 
 
 @admin.register(Organization)
@@ -13,3 +13,12 @@ class OrganizationAdmin(admin.ModelAdmin):
 class ProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "organization", "job_title"]
     list_select_related = ["user", "organization"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ["number", "organization", "customer", "issued_on", "amount"]
+    list_filter = ["organization"]
+    list_select_related = ["organization"]
+    date_hierarchy = "issued_on"
+    search_fields = ["number", "customer"]

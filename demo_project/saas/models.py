@@ -33,3 +33,26 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization}"
+
+
+class Invoice(models.Model):
+    """A bill an organization sent one of its customers: the rows its revenue dashboard reads."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invoices"
+    )
+    number = models.CharField(max_length=20)
+    customer = models.CharField(max_length=100)
+    issued_on = models.DateField(db_index=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["-issued_on", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="saas_invoice_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.customer}"

@@ -5,4 +5,8 @@ Add ``"django_upsolve.sandbox"`` to ``INSTALLED_APPS`` and mount
 API calls and the share pages over HTTP, or use the ``upsolve_sandbox`` pytest
 fixture (``django_upsolve.sandbox.pytest_plugin``) to answer ``requests`` calls
 in-process. Both run the same :class:`~django_upsolve.sandbox.emulator.Emulator`.
+
+Declare dashboards in ``UPSOLVE_SANDBOX["DASHBOARDS"]``
+(:mod:`django_upsolve.sandbox.dashboards`) and their share pages draw charts
+from your own data, filtered by each token's properties.
 """

@@ -35,12 +35,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections, router, transaction
 from django.utils.crypto import salted_hmac
 
 from ..conf import upsolve_settings
+from .conf import sandbox_setting
 from .models import SandboxOrganization, SandboxUser
 
 logger = logging.getLogger("django_upsolve.sandbox")
@@ -88,14 +87,6 @@ def json_response(status: int, payload: Mapping[str, Any]) -> EmulatorResponse:
 def error_response(status: int, message: str, **extra: Any) -> EmulatorResponse:
     """An error answer: ``{"status": "error", "message": ..., **extra}``."""
     return json_response(status, {"status": "error", "message": message, **extra})
-
-
-def sandbox_setting(name: str) -> Any:
-    """One value of ``settings.UPSOLVE_SANDBOX``, or None when unset or empty."""
-    values = getattr(settings, "UPSOLVE_SANDBOX", None) or {}
-    if not isinstance(values, Mapping):
-        raise ImproperlyConfigured("settings.UPSOLVE_SANDBOX must be a dict.")
-    return values.get(name) or None
 
 
 def signing_key() -> str:

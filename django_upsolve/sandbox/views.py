@@ -4,7 +4,9 @@ The share pages may be framed by pages of the same site only
 (``X-Frame-Options: SAMEORIGIN``): the sandbox is mounted inside the site that
 embeds it, and nothing else should frame it. They are never cached, load no
 inline script or style (they work under a strict Content-Security-Policy) and
-send no referrer, since their URL carries the token.
+send no referrer, since their URL carries the token. A dashboard declared in
+``UPSOLVE_SANDBOX["DASHBOARDS"]`` (see :mod:`.dashboards`) draws its charts,
+filtered by the token's properties; any other id shows the token's claims.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from . import panels
+from .dashboards import get_dashboard
 from .emulator import Emulator, EmulatorResponse, error_response
 
 #: The emulator behind the HTTP views; tests may queue faults on it with
@@ -75,19 +79,25 @@ def _share(request: HttpRequest, kind: str, object_id: str) -> HttpResponse:
         context.update(error="invalid" if token else "missing", title="Invalid token")
     else:
         properties = claims.get("properties")
+        if not isinstance(properties, dict):
+            properties = {}
         context.update(
             user_name=claims.get("userName"),
             user_id=claims["sub"],
             organization_name=claims.get("organizationName"),
             external_id=claims.get("externalId"),
             role_id=claims.get("roleId"),
-            properties=sorted(properties.items()) if isinstance(properties, dict) else [],
+            properties=sorted(properties.items()),
             issued_at=claims["iat"],
             issued_at_iso=_timestamp(claims["iat"]),
             expires_at=claims["exp"],
             expires_at_iso=_timestamp(claims["exp"]),
             time_left=format_duration(claims["exp"] - int(emulator.clock())),
         )
+        dashboard = get_dashboard(object_id) if kind == "dashboard" else None
+        if dashboard is not None:
+            context.update(dashboard=dashboard, panels=panels.draw(dashboard, properties))
+            return render(request, "upsolve_sandbox/dashboard.html", context)
         return render(request, "upsolve_sandbox/share.html", context)
     return render(request, "upsolve_sandbox/error.html", context, status=401)
 
@@ -96,7 +106,7 @@ def _share(request: HttpRequest, kind: str, object_id: str) -> HttpResponse:
 @never_cache
 @xframe_options_sameorigin
 def share_dashboard(request: HttpRequest, dashboard_id: str) -> HttpResponse:
-    """``share/dashboard/<id>?jwt=...&theme=light``: a stand-in for an embedded dashboard."""
+    """``share/dashboard/<id>?jwt=...&theme=light``: a declared dashboard, else the token card."""
     return _share(request, "dashboard", dashboard_id)
 
 

@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: the demo's organizations and users (safe to run again)."""
+"""``manage.py seed_demo``: the demo's organizations, users and invoices (safe to run again)."""
 
 from typing import Any
 
@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from demo_project.saas.models import Organization, Profile
+from demo_project.saas.sample_invoices import seed_invoices
 
 PASSWORD = "upsolve-demo"
 ORGANIZATIONS = {
@@ -23,7 +24,7 @@ ADMIN = "admin"
 
 
 class Command(BaseCommand):
-    help = "Create the demo organizations and users that are missing, then list the logins."
+    help = "Create the missing demo organizations, users and invoices, then list the logins."
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,6 +35,8 @@ class Command(BaseCommand):
             )[0]
             for slug, (name, plan) in ORGANIZATIONS.items()
         }
+        for organization in organizations.values():
+            seed_invoices(organization)
         for username, first, last, slug, title in MEMBERS:
             user, created = users.objects.get_or_create(
                 username=username,
