@@ -14,23 +14,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
+from django.core.exceptions import SynchronousOnlyOperation
 from django.http import HttpRequest
 from django.middleware.csrf import get_token as get_csrf_token
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .conf import upsolve_settings
-from .services import fresh_profile, membership_of
-from .tokens import is_jwt_shaped
+from .redaction import has_control
+from .services import NoToken, current_token, membership_of
 
 logger = logging.getLogger("django_upsolve.embed")
 
 Kind = Literal["dashboard", "application"]
-#: Why no token is embedded: not signed in, left out by the adapter, or none to be had now.
-Reason = Literal["anonymous", "not-available", "unavailable"]
+#: Why no token is embedded: not signed in, left out by the adapter, none to be had now, or
+#: one on its way (background mode: ``upsolve.js`` fills the frame when it comes).
+Reason = Literal["anonymous", "not-available", "unavailable", "pending"]
+#: The request attribute holding its decision, shared by every embed of the page.
+DECISION_ATTRIBUTE = "_django_upsolve_embed"
 #: The share pages' themes; the first is the default.
 THEMES = ("light", "dark")
 
@@ -41,6 +45,11 @@ class EmbedToken:
 
     token: str
     expires_at: datetime
+    #: Stale, with a new token on its way (background mode).
+    refreshing: bool = False
+
+    def __repr__(self) -> str:
+        return f"EmbedToken(expires_at={self.expires_at!r}, refreshing={self.refreshing})"
 
     @property
     def expires_epoch(self) -> int:
@@ -60,11 +69,21 @@ class Placeholder:
 
 
 def embed_for(request: HttpRequest) -> EmbedToken | Placeholder:
-    """What ``request`` embeds: its user's token, refreshed first when stale, or a placeholder.
+    """What ``request`` embeds: its user's token, or a placeholder and why.
 
-    The adapter is asked once, and a fresh stored token costs no HTTP call. A stored
-    token that is not JWT-shaped is never handed out: it could need escaping.
+    Decided once per request, so every embed of a page shares one narrow read
+    (:func:`.services.current_token`); the adapter is asked once. A fresh stored token costs
+    no HTTP call; a stale one is refreshed within the login budget in inline mode, and in
+    background mode a sync is queued and nothing waits (``pending`` until a token comes).
     """
+    decided: EmbedToken | Placeholder | None = getattr(request, DECISION_ATTRIBUTE, None)
+    if decided is None:
+        decided = _decide(request)
+        setattr(request, DECISION_ATTRIBUTE, decided)
+    return decided
+
+
+def _decide(request: HttpRequest) -> EmbedToken | Placeholder:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return Placeholder("anonymous")
@@ -72,19 +91,27 @@ def embed_for(request: HttpRequest) -> EmbedToken | Placeholder:
         membership = membership_of(user)
         if membership is None:
             return Placeholder("not-available")
-        profile = fresh_profile(membership)
+        answer = current_token(membership)
+    except SynchronousOnlyOperation:
+        logger.error(
+            "The Upsolve tags read the database, which an async context cannot do: render "
+            "this template through a TemplateResponse (Django renders it in a thread) or "
+            "with sync_to_async(), and use aget_token() in async code."
+        )
+        return Placeholder("unavailable")
     except Exception:
         logger.exception("Could not get an Upsolve token for user pk=%s.", user.pk)
         return Placeholder("unavailable")
-    if profile is None or profile.token_expires_at is None or not is_jwt_shaped(profile.token):
-        return Placeholder("unavailable")
-    return EmbedToken(profile.token, profile.token_expires_at)
+    if isinstance(answer, NoToken):
+        return Placeholder("pending" if answer.pending else "unavailable")
+    return EmbedToken(answer.token, answer.expires_at, answer.refreshing)
 
 
-def refresh_attributes(request: HttpRequest, token: EmbedToken) -> list[tuple[str, str]]:
+def refresh_attributes(request: HttpRequest, token: EmbedToken | None) -> list[tuple[str, str]]:
     """The data- attributes that configure ``upsolve.js``; empty without a token endpoint.
 
-    Only iframes need them: reading the CSRF token makes the response set its cookie.
+    ``token`` is ``None`` for a pending frame: the script asks for one at once. Only iframes
+    need these: reading the CSRF token makes the response set its cookie.
     """
     try:
         token_url = reverse("django_upsolve:token")
@@ -96,7 +123,7 @@ def refresh_attributes(request: HttpRequest, token: EmbedToken) -> list[tuple[st
         return []
     attributes = [
         ("data-upsolve-token-url", token_url),
-        ("data-upsolve-expires", str(token.expires_epoch)),
+        ("data-upsolve-expires", str(token.expires_epoch if token is not None else 0)),
         ("data-upsolve-now", str(int(timezone.now().timestamp()))),
         ("data-upsolve-refresh-margin", str(upsolve_settings.REFRESH_MARGIN)),
         ("data-upsolve-csrf-header", _csrf_header_name()),
@@ -114,16 +141,30 @@ def _csrf_header_name() -> str:
 
 
 def share_url(
-    kind: Kind, object_id: object, token: str, params: Iterable[tuple[str, str]] = ()
+    kind: Kind, object_id: object, token: str | None, params: Iterable[tuple[str, str]] = ()
 ) -> str:
     """``<hub>/share/<kind>/<id>?jwt=<token>&<params>``, every part URL-encoded.
 
     Dashboards live under ``HUB_URL`` and application spaces under
-    ``APPLICATION_HUB_URL``. Raises ``ValueError`` for an empty id.
+    ``APPLICATION_HUB_URL``. Without a token (a pending frame) there is no ``jwt``
+    parameter: ``upsolve.js`` adds it. Raises ``ValueError`` for an id that is empty, ``.``
+    or ``..`` (a browser would resolve it to another path of the hub) or holds control
+    characters.
     """
     path_id = str(object_id).strip()
-    if not path_id:
-        raise ValueError(f"An Upsolve {kind} id must not be empty.")
+    if path_id in {"", ".", ".."} or has_control(path_id):
+        raise ValueError(f"{path_id!r} is not an Upsolve {kind} id.")
     base = upsolve_settings.HUB_URL if kind == "dashboard" else upsolve_settings.APPLICATION_HUB_URL
-    query = urlencode([("jwt", token), *params])
+    query = urlencode([*([("jwt", token)] if token is not None else []), *params])
     return f"{base}/share/{kind}/{quote(path_id, safe='')}?{query}"
+
+
+def hub_origins() -> list[str]:
+    """The origins embeds may load from: ``upsolve.js`` swaps no other frame."""
+    origins = []
+    for url in (upsolve_settings.HUB_URL, upsolve_settings.APPLICATION_HUB_URL):
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+        if origin not in origins:
+            origins.append(origin)
+    return origins

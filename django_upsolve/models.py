@@ -170,6 +170,10 @@ class UpsolveProfile(RegistrationRecord):
         _("token expires at"), null=True, blank=True, db_index=True
     )
     token_refreshed_at = models.DateTimeField(_("token refreshed at"), null=True, blank=True)
+    #: When a background sync of this user was queued; cleared when it ends (background mode).
+    sync_queued_at = models.DateTimeField(_("sync queued at"), null=True, blank=True)
+    #: The latest login or page that used the token: the proactive refresh serves these users.
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True, db_index=True)
     # Indexed for profiles only: "failing" filters the many profiles, not the few tenants.
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, db_index=True)
 

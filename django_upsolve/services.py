@@ -1,7 +1,7 @@
 """The flow: ensure the tenant, ensure the user, hold a fresh token.
 
-Public API: ``get_token``, ``get_fresh_profile``, ``sync_login``,
-``refresh_token``, ``reregister``, ``clear_token``; ``membership_of`` and
+Public API: ``get_token``, ``aget_token``, ``get_fresh_profile``, ``sync_login``,
+``sync_in_background``, ``refresh_token``, ``reregister``, ``clear_token``; ``membership_of`` and
 ``fresh_profile`` for callers that need the adapter's answer themselves (the embed).
 Each operation asks the adapter once (a :class:`Membership`) and passes the answer
 down. Concurrent callers for one user (or one tenant) are serialised by a cache
@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import caches
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from . import payloads, signals
+from . import background, payloads, signals
 from .adapter import Tenant, UpsolveAdapter, get_adapter
 from .budget import CallPolicy
 from .client import IssuedToken, get_client
@@ -39,6 +40,8 @@ from .exceptions import (
 from .locks import LockTimeout, cache_lock
 from .models import UpsolveProfile, UpsolveTenant
 from .redaction import error_record
+from .stored_token import StoredToken, UserPk, mark_seen, read_stored_token
+from .tokens import is_jwt_shaped
 
 logger = logging.getLogger("django_upsolve")
 
@@ -51,14 +54,97 @@ AUTH_LOG_INTERVAL = 60
 
 
 def get_token(user: AbstractBaseUser, *, force: bool = False) -> str | None:
-    """A token for ``user`` valid for at least ``REFRESH_MARGIN`` seconds, or ``None``.
+    """The token ``user`` may use now, or ``None``; never raises.
 
-    A fresh stored token is returned without any HTTP call; otherwise the user is
-    registered as needed and a new token fetched within the login time budget.
-    Never raises for Upsolve failures: they are logged and recorded on the profile.
+    A fresh stored token costs one narrow read and no HTTP call. When it is stale or
+    missing, inline mode registers the user as needed and fetches a token within the login
+    budget; background mode never waits: it queues a sync and answers the stored token while
+    it is still valid, else ``None``. ``force=True`` fetches a new token now, in either mode.
+    Failures are logged and recorded on the profile.
     """
-    profile = get_fresh_profile(user, force=force)
-    return profile.token if profile is not None else None
+    try:
+        if not getattr(user, "is_authenticated", False):
+            return None
+        membership = membership_of(user)
+        if membership is None:
+            return None
+        if force:
+            profile = fresh_profile(membership, force=True)
+            return profile.token if profile is not None else None
+        answer = current_token(membership)
+    except Exception:
+        logger.exception("Could not get an Upsolve token for user pk=%s.", user.pk)
+        return None
+    return answer.token if isinstance(answer, CurrentToken) else None
+
+
+async def aget_token(user: AbstractBaseUser, *, force: bool = False) -> str | None:
+    """:func:`get_token` for async views; the database work runs in a thread."""
+    return await sync_to_async(get_token)(user, force=force)
+
+
+@dataclass(frozen=True)
+class CurrentToken:
+    """A token the user may embed now. ``refreshing``: stale, and a new one is on its way."""
+
+    token: str
+    expires_at: datetime
+    refreshing: bool = False
+
+    def __repr__(self) -> str:
+        return f"CurrentToken(expires_at={self.expires_at!r}, refreshing={self.refreshing})"
+
+
+@dataclass(frozen=True)
+class NoToken:
+    """No usable token. ``pending``: a queued sync will bring one (background mode)."""
+
+    pending: bool = False
+
+
+def current_token(membership: Membership) -> CurrentToken | NoToken:
+    """The token ``membership``'s user may embed now, in either sync mode.
+
+    One narrow read (:mod:`.stored_token`). A fresh token for the adapter's tenant is the
+    answer. Otherwise inline mode syncs within the login budget, as :func:`fresh_profile`;
+    background mode never waits on Upsolve: it queues one sync (deduplicated per user) and
+    answers the stored token while it is still valid, or that a token is pending.
+    """
+    user, now, margin = membership.user, timezone.now(), upsolve_settings.REFRESH_MARGIN
+    row = read_stored_token(user.pk)
+    usable = row is not None and row.usable_for(membership.tenant.external_id, now=now)
+    if row is not None and usable and row.fresh(margin, now=now):
+        _note_seen(row, user.pk, now)
+        return _current(row)
+    if upsolve_settings.SYNC_MODE != "background":
+        profile = fresh_profile(membership)
+        if profile is None or not is_jwt_shaped(profile.token) or not profile.token_expires_at:
+            return NoToken()
+        return CurrentToken(profile.token, profile.token_expires_at)
+    failing = row is not None and row.failed_within(FAILED_SYNC_PAUSE, now=now)
+    queued = row is not None and row.queued_within(background.QUEUED_TTL, now=now)
+    if not (failing or queued):
+        queued = background.request_sync(user.pk)
+    if row is None or not row.seen_within(_seen_interval(), now=now):
+        mark_seen(user.pk, now=now)
+    if row is not None and usable:
+        return _current(row, refreshing=queued)
+    return NoToken(pending=queued)
+
+
+def _current(row: StoredToken, *, refreshing: bool = False) -> CurrentToken:
+    assert row.expires_at is not None  # usable_for checked it
+    return CurrentToken(row.token, row.expires_at, refreshing)
+
+
+def _seen_interval() -> timedelta:
+    """A page records its user as seen at most this often: an eighth of ``ACTIVE_WINDOW``."""
+    return timedelta(seconds=upsolve_settings.ACTIVE_WINDOW / 8)
+
+
+def _note_seen(row: StoredToken, user_pk: UserPk, now: datetime) -> None:
+    if not row.seen_within(_seen_interval(), now=now):
+        mark_seen(user_pk, now=now)
 
 
 def get_fresh_profile(user: AbstractBaseUser, *, force: bool = False) -> UpsolveProfile | None:
@@ -165,6 +251,23 @@ def sync_login(user: AbstractBaseUser) -> UpsolveProfile | None:
     return _sync_user(user, CallPolicy.login(), token_after=timezone.now())
 
 
+def sync_in_background(
+    user: AbstractBaseUser, *, fresh_token: bool = False, valid_for: float | None = None
+) -> UpsolveProfile | None:
+    """A worker's sync (background mode): register as needed and hold a token valid for
+    ``valid_for`` seconds (default ``REFRESH_MARGIN``), on the background budget.
+
+    ``fresh_token`` replaces even a token that is still fresh (the sync a login queued).
+    Returns ``None`` when the adapter leaves the user out; raises ``UpsolveError``.
+    """
+    return _sync_user(
+        user,
+        CallPolicy.background(),
+        token_after=timezone.now() if fresh_token else None,
+        valid_for=valid_for,
+    )
+
+
 def refresh_token(user: AbstractBaseUser, *, policy: CallPolicy | None = None) -> UpsolveProfile:
     """Fetch and store a new token now (admin actions, commands). Raises ``UpsolveError``."""
     return _require(_sync_user(user, policy or CallPolicy.background(), token_after=timezone.now()))
@@ -202,12 +305,19 @@ def _sync_user(
     *,
     token_after: datetime | None,
     force_register: bool = False,
+    valid_for: float | None = None,
 ) -> UpsolveProfile | None:
     """:func:`_sync` after asking the adapter; ``None`` when it leaves the user out."""
     membership = membership_of(user)
     if membership is None:
         return None
-    return _sync(membership, policy, token_after=token_after, force_register=force_register)
+    return _sync(
+        membership,
+        policy,
+        token_after=token_after,
+        force_register=force_register,
+        valid_for=valid_for,
+    )
 
 
 def _sync(
@@ -216,10 +326,13 @@ def _sync(
     *,
     token_after: datetime | None,
     force_register: bool = False,
+    valid_for: float | None = None,
 ) -> UpsolveProfile:
     """Bring the member to: tenant registered, user registered, fresh token stored.
 
     ``token_after``: a token refreshed before this moment is replaced even if fresh.
+    ``valid_for``: a token expiring within this many seconds counts as stale (default
+    ``REFRESH_MARGIN``).
     Failures are logged, recorded and re-raised as ``UpsolveError``.
     """
     user = membership.user
@@ -235,7 +348,7 @@ def _sync(
                     sync.register(tenant)
                     # A token issued before speaks for the old tenant, role or properties.
                     token_after = timezone.now()
-                if _needs_token(profile, token_after):
+                if _needs_token(profile, token_after, valid_for):
                     sync.fetch_token(tenant)
             except UpsolveError as err:
                 _record_failure(profile, user, err)
@@ -247,8 +360,11 @@ def _sync(
     return profile
 
 
-def _needs_token(profile: UpsolveProfile, token_after: datetime | None) -> bool:
-    if not profile.has_fresh_token(upsolve_settings.REFRESH_MARGIN):
+def _needs_token(
+    profile: UpsolveProfile, token_after: datetime | None, valid_for: float | None
+) -> bool:
+    margin = upsolve_settings.REFRESH_MARGIN if valid_for is None else valid_for
+    if not profile.has_fresh_token(margin):
         return True
     refreshed = profile.token_refreshed_at
     return token_after is not None and (refreshed is None or refreshed < token_after)

@@ -37,7 +37,16 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from ..embed import THEMES, EmbedToken, Kind, Placeholder, embed_for, refresh_attributes, share_url
+from ..embed import (
+    THEMES,
+    EmbedToken,
+    Kind,
+    Placeholder,
+    embed_for,
+    hub_origins,
+    refresh_attributes,
+    share_url,
+)
 
 logger = logging.getLogger("django_upsolve.embed")
 register = template.Library()
@@ -89,19 +98,24 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
         if request is None:
             return _placeholder(context, None, kind, attributes, "anonymous")
         embed = embed_for(request)
-        if isinstance(embed, Placeholder):
+        if isinstance(embed, Placeholder) and embed.reason != "pending":
             return _placeholder(context, request, kind, attributes, embed.reason)
-        refresh = refresh_attributes(request, embed)
+        token = embed if isinstance(embed, EmbedToken) else None
+        refresh = refresh_attributes(request, token)
+        if token is None and not refresh:  # Nothing could fill a pending frame.
+            return _placeholder(context, request, kind, attributes, "unavailable")
         include_script = bool(refresh) and not getattr(request, SCRIPT_FLAG, False)
         html = _render(
             context,
             IFRAME_TEMPLATE,
             {
                 "kind": kind,
-                "src": share_url(kind, object_id, embed.token, params),
+                "src": share_url(kind, object_id, token.token if token else None, params),
+                "pending": token is None,
                 "attributes": attributes,
                 "refresh_attributes": refresh,
                 "include_script": include_script,
+                "hub_origins": " ".join(hub_origins()),
                 "csp_nonce": context.get("csp_nonce"),
             },
         )

@@ -372,7 +372,7 @@ def test_no_token_once_the_adapter_leaves_the_user_out(upsolve_sandbox):
 
 @pytest.mark.django_db
 def test_page_sync_runs_in_a_savepoint_inside_a_transaction(upsolve_sandbox, monkeypatch):
-    from django.db import IntegrityError, transaction
+    from django.db import transaction
 
     from django_upsolve import services
 
@@ -384,8 +384,7 @@ def test_page_sync_runs_in_a_savepoint_inside_a_transaction(upsolve_sandbox, mon
 
     monkeypatch.setattr(services, "_sync", broken_sync)
     with transaction.atomic():
-        with pytest.raises(IntegrityError):
-            get_token(ada)
+        assert get_token(ada) is None  # logged, never raised
         # The caller's transaction is still usable.
         assert get_user_model().objects.filter(pk=ada.pk).exists()
     assert not UpsolveProfile.objects.exists()

@@ -291,7 +291,11 @@ def test_refresh_attributes_and_the_script(make_user_with_token, http):
     assert iframe["data-upsolve-csrf-cookie"] == "csrftoken"
     assert len(iframe["data-upsolve-csrf-token"]) == 64
     (script,) = elements(html, "script")
-    assert script == {"src": SCRIPT, "defer": None}
+    assert script == {
+        "src": SCRIPT,
+        "defer": None,
+        "data-upsolve-origins": "https://hub.upsolve.ai https://ai-hub.upsolve.ai",
+    }
 
 
 @EMBED_URLS

@@ -1,0 +1,181 @@
+"""Proactive refresh: active users' tokens are renewed before any page finds them stale.
+
+A user is *active* when a login, a page that used their token or the browser's token
+refresh saw them within ``ACTIVE_WINDOW`` (``UpsolveProfile.last_seen_at``). A token is
+*due* when it expires within ``REFRESH_MARGIN`` plus two sweep intervals, so a late sweep
+still finishes in time. Dormant users are never touched: a sweep's work grows with the users
+who are there, not with those who merely have an account.
+
+Sweeps work in batches of ``BATCH`` profiles, soonest expiry first, so memory stays flat
+whatever the number of users. The task (:func:`django_upsolve.tasks.refresh_active_tokens`)
+queues one sync per due user and runs again after :func:`interval` where the backend
+supports ``run_after``; ``manage.py upsolve_refresh`` refreshes in its own process, for cron.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.core.cache import caches
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from . import background
+from .conf import upsolve_settings
+from .exceptions import UpsolveBreakerOpen, UpsolveError
+from .models import UpsolveProfile
+
+if TYPE_CHECKING:
+    from .taskframework import Task
+
+logger = logging.getLogger(__name__)
+
+#: Profiles handled per batch: bounds memory and the length of one query.
+BATCH = 500
+#: Keeps one chain of scheduled sweeps alive: set by each sweep, checked at login.
+CHAIN_KEY = "django_upsolve:sweep:chain"
+#: Taken by a sweep that reschedules itself: a second chain finds it and ends.
+RUN_KEY = "django_upsolve:sweep:run"
+
+
+@dataclass
+class SweepSummary:
+    """What one sweep did, logged as one line."""
+
+    due: int = 0
+    queued: int = 0
+    refreshed: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def interval() -> float:
+    """Seconds between two sweeps: half the refresh margin, from 5 s to 5 min."""
+    return min(max(upsolve_settings.REFRESH_MARGIN / 2, 5.0), 300.0)
+
+
+def lead() -> float:
+    """A token valid for less than this many seconds is due."""
+    return upsolve_settings.REFRESH_MARGIN + 2 * interval()
+
+
+def due(now: datetime | None = None) -> QuerySet[UpsolveProfile]:
+    """Profiles of active users whose token is missing or expires soon, soonest first.
+
+    Users who failed within the last interval wait for the next sweep, and those with a
+    sync already queued are left to it.
+    """
+    now = now or timezone.now()
+    return (
+        UpsolveProfile.objects.filter(
+            background.not_queued(now),
+            Q(token_expires_at__isnull=True) | Q(token_expires_at__lte=now + _seconds(lead())),
+            last_seen_at__gte=now - _seconds(upsolve_settings.ACTIVE_WINDOW),
+        )
+        .exclude(last_error_at__gte=now - _seconds(interval()))
+        .order_by("token_expires_at", "pk")
+    )
+
+
+def queue_due(*, batch: int = BATCH) -> SweepSummary:
+    """Queue one sync per due profile on the task backend, ``batch`` at a time."""
+    summary = SweepSummary()
+    while True:
+        now = timezone.now()
+        user_pks = background.mark_many_queued(due(now).values_list("pk", flat=True)[:batch], now)
+        summary.due += len(user_pks)
+        summary.queued += sum(
+            background.enqueue_sync(user_pk, valid_for=lead()) for user_pk in user_pks
+        )
+        if len(user_pks) < batch:
+            break
+    _log(summary)
+    return summary
+
+
+def refresh_due(
+    *, batch: int = BATCH, progress: Callable[[str, str], None] | None = None
+) -> SweepSummary:
+    """Refresh due profiles in this process, ``batch`` at a time; stops early while the
+    circuit breaker is open. ``progress(username, outcome)`` is called after each profile."""
+    from . import services
+
+    summary = SweepSummary()
+    pks = list(due().values_list("pk", flat=True))
+    for start in range(0, len(pks), batch):
+        for profile in UpsolveProfile.objects.filter(
+            pk__in=pks[start : start + batch]
+        ).select_related("user"):
+            summary.due += 1
+            try:
+                synced = services.sync_in_background(profile.user, valid_for=lead())
+            except UpsolveBreakerOpen:
+                summary.failed += 1
+                _report(progress, profile, "skipped: the circuit breaker is open")
+                _log(summary)
+                return summary
+            except UpsolveError as err:
+                summary.failed += 1
+                _report(progress, profile, f"failed: {err}")
+            else:
+                summary.refreshed += synced is not None
+                _report(progress, profile, "refreshed" if synced else "not eligible")
+    _log(summary)
+    return summary
+
+
+def ensure_scheduled() -> None:
+    """Start the chain of sweeps unless one is alive (called at each background login)."""
+    cache = caches[upsolve_settings.CACHE_ALIAS]
+    if cache.add(CHAIN_KEY, 1, timeout=int(interval() * 3)):
+        from .tasks import refresh_active_tokens
+
+        _enqueue_after(refresh_active_tokens, interval())
+
+
+def schedule_next(sweep: Task[..., Any]) -> bool:
+    """Run ``sweep`` again after :func:`interval`, keeping a single chain of sweeps alive."""
+    seconds = interval()
+    cache = caches[upsolve_settings.CACHE_ALIAS]
+    if not cache.add(RUN_KEY, 1, timeout=max(1, int(seconds / 2))):
+        return False  # Another chain swept a moment ago: this one ends here.
+    cache.set(CHAIN_KEY, 1, timeout=int(seconds * 3))
+    return _enqueue_after(sweep, seconds)
+
+
+def _enqueue_after(sweep: Task[..., Any], seconds: float) -> bool:
+    from .taskframework import task_backends
+
+    backend = upsolve_settings.TASK_BACKEND
+    if not task_backends[backend].supports_defer:
+        return False  # Cron runs ``manage.py upsolve_refresh`` instead.
+    run_after = datetime.now(tz=UTC) + timedelta(seconds=seconds)
+    sweep.using(backend=backend, run_after=run_after).enqueue()
+    return True
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)
+
+
+def _report(
+    progress: Callable[[str, str], None] | None, profile: UpsolveProfile, outcome: str
+) -> None:
+    if progress is not None:
+        progress(profile.user.get_username(), outcome)
+
+
+def _log(summary: SweepSummary) -> None:
+    logger.info(
+        "Upsolve token sweep: %d due, %d queued, %d refreshed, %d failed.",
+        summary.due,
+        summary.queued,
+        summary.refreshed,
+        summary.failed,
+    )

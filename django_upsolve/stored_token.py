@@ -1,0 +1,79 @@
+"""The request path's one read: a user's stored token, as a narrow row.
+
+A page with several embeds, the token endpoint and ``get_token`` all start here. The read
+selects only the columns a decision needs (no profile instance, one join to the tenant's
+external id) and touches no cache, so a page whose user holds a fresh token costs one small
+query and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from .models import UpsolveProfile
+from .tokens import is_fresh, is_jwt_shaped
+
+#: A user's primary key as the ORM takes it (an ``int``, a ``str``; a ``UUID`` passes as one).
+UserPk = int | str
+
+#: The columns read, in :class:`StoredToken`'s order.
+COLUMNS = (
+    "token",
+    "token_expires_at",
+    "tenant__external_id",
+    "last_error_at",
+    "sync_queued_at",
+    "last_seen_at",
+)
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """What the database holds for one user, read in one query."""
+
+    token: str
+    expires_at: datetime | None
+    tenant_external_id: str | None
+    last_error_at: datetime | None
+    sync_queued_at: datetime | None
+    last_seen_at: datetime | None
+
+    def __repr__(self) -> str:
+        return f"StoredToken(expires_at={self.expires_at!r}, tenant={self.tenant_external_id!r})"
+
+    def usable_for(self, tenant_external_id: str, *, now: datetime) -> bool:
+        """A JWT for this tenant that has not expired (it may be inside the refresh margin)."""
+        return (
+            self.tenant_external_id == tenant_external_id
+            and is_jwt_shaped(self.token)
+            and is_fresh(self.expires_at, 0, now=now)
+        )
+
+    def fresh(self, margin: float, *, now: datetime) -> bool:
+        """Valid for at least ``margin`` more seconds."""
+        return is_fresh(self.expires_at, margin, now=now)
+
+    def failed_within(self, pause: timedelta, *, now: datetime) -> bool:
+        return self.last_error_at is not None and now - self.last_error_at < pause
+
+    def queued_within(self, ttl: timedelta, *, now: datetime) -> bool:
+        return self.sync_queued_at is not None and now - self.sync_queued_at < ttl
+
+    def seen_within(self, window: timedelta, *, now: datetime) -> bool:
+        return self.last_seen_at is not None and now - self.last_seen_at < window
+
+
+def read_stored_token(user_pk: UserPk) -> StoredToken | None:
+    """The stored token row of ``user_pk``, or ``None`` when the user has no profile yet."""
+    row = UpsolveProfile.objects.filter(user_id=user_pk).order_by().values_list(*COLUMNS)[:1]
+    for values in row:
+        return StoredToken(*values)
+    return None
+
+
+def mark_seen(user_pk: UserPk, *, now: datetime | None = None) -> None:
+    """Record that ``user_pk`` is here now: the proactive refresh serves users seen lately."""
+    UpsolveProfile.objects.filter(user_id=user_pk).update(last_seen_at=now or timezone.now())

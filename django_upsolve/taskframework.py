@@ -1,0 +1,23 @@
+"""Django's tasks API, wherever it lives: ``django.tasks`` on Django 6.x, else the
+``django-tasks`` backport (``pip install "django-upsolve[tasks]"`` on Django 5.2).
+
+Only background mode needs it, so importing this module is deferred until then.
+"""
+
+from __future__ import annotations
+
+try:
+    from django.tasks import Task, TaskResultStatus, task, task_backends
+    from django.tasks.exceptions import InvalidTaskBackend
+except ImportError:  # Django 5.2: the backport.
+    from django_tasks import (  # type: ignore[no-redef,import-not-found,unused-ignore]
+        TaskResultStatus,
+        task,
+        task_backends,
+    )
+    from django_tasks.base import Task  # type: ignore[no-redef,import-not-found,unused-ignore]
+    from django_tasks.exceptions import (  # type: ignore[no-redef,import-not-found,unused-ignore]
+        InvalidTaskBackendError as InvalidTaskBackend,
+    )
+
+__all__ = ["InvalidTaskBackend", "Task", "TaskResultStatus", "task", "task_backends"]
