@@ -55,7 +55,7 @@ MAX_STUCK = 8
 #: Backends that run in the caller's thread (no cache socket to stall on).
 IN_PROCESS = (LocMemCache, DummyCache, DatabaseCache, FileBasedCache)
 #: Where callers keep their state while the shared cache is down (this process only).
-MEMORY = LocMemCache("django_upsolve.fallback", {"TIMEOUT": None})
+MEMORY = LocMemCache("django_upsolve.fallback", {})
 
 _PROBE_KEY = "django_upsolve:probe"
 
