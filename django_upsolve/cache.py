@@ -8,7 +8,7 @@ most ``CALL_TIMEOUT`` seconds, or less when its own deadline is nearer. A thread
 than socket timeouts: the cache belongs to the project's ``CACHES`` setting, which is not
 ours to change, redis-py has no per-call timeout, and a thread bounds every backend alike
 (Redis, Memcached, third-party ones). Daemon threads, so a call stuck on a dead socket
-never blocks the interpreter's exit; a thread costs about 0.1 ms per call.
+never blocks the interpreter's exit; a thread adds a few tenths of a millisecond per call.
 
 The first call that fails, or overruns a full ``CALL_TIMEOUT``, marks the cache down for
 this process and logs one WARNING. Until it answers again, calls raise
