@@ -5,18 +5,26 @@ After ``BREAKER_THRESHOLD`` consecutive failures calls are skipped for
 ``BREAKER_MAX_COOLDOWN``). Once the cool-down is over a single caller wins the
 trial call (``cache.add`` is atomic): success closes the breaker, failure opens
 it again. Transitions are logged once, by the caller that made them.
+
+Each function runs its cache calls within ``budget`` seconds (the caller's
+deadline; see ``django_upsolve.cache``). While the cache is down or too slow the
+breaker fails open to the same state kept in this process's memory, so it keeps
+counting and pausing calls, for this process only.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 
+from . import cache as shared
 from .conf import upsolve_settings
 
 logger = logging.getLogger("django_upsolve.breaker")
@@ -25,10 +33,12 @@ PREFIX = "django_upsolve:breaker:"
 FAILURES = PREFIX + "failures"
 OPEN_UNTIL = PREFIX + "open_until"
 TRIAL = PREFIX + "trial"
+KEYS = (FAILURES, OPEN_UNTIL, TRIAL)
 #: How long the breaker's keys are kept without activity.
 KEEP = 24 * 3600
 
 State = Literal["closed", "open", "half-open"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,9 +54,40 @@ def _cache() -> BaseCache:
     return caches[upsolve_settings.CACHE_ALIAS]
 
 
-def status() -> BreakerStatus:
+def _run(op: Callable[[BaseCache], T], budget: float | None) -> T:
+    """``op`` on the shared cache, or on this process's memory when the cache cannot answer."""
+    return shared.run(op, budget=budget, fallback=shared.MEMORY)
+
+
+def status(*, budget: float | None = None) -> BreakerStatus:
     """The breaker's current state, failure count and end of cool-down (epoch seconds)."""
-    values = _cache().get_many([FAILURES, OPEN_UNTIL])
+    return _run(_status, budget)
+
+
+def allow_request(*, budget: float | None = None) -> bool:
+    """Whether a call may go out now; in half-open state only one caller gets ``True``."""
+    return _run(_allow_request, budget)
+
+
+def record_success(*, budget: float | None = None) -> None:
+    """Close the breaker and reset the failure count."""
+    _run(_record_success, budget)
+
+
+def record_failure(*, open_for: float | None = None, budget: float | None = None) -> None:
+    """Count a failure; open the breaker at the threshold, or at once for ``open_for`` seconds."""
+    _run(lambda cache: _record_failure(cache, open_for), budget)
+
+
+def reset() -> None:
+    """Forget all breaker state, shared and in this process (tests, operators after a fix)."""
+    shared.MEMORY.delete_many(KEYS)
+    with suppress(shared.CacheUnavailable):
+        shared.call(lambda cache: cache.delete_many(KEYS))
+
+
+def _status(cache: BaseCache) -> BreakerStatus:
+    values = cache.get_many([FAILURES, OPEN_UNTIL])
     failures = int(values.get(FAILURES) or 0)
     open_until = values.get(OPEN_UNTIL)
     if open_until is None:
@@ -55,28 +96,23 @@ def status() -> BreakerStatus:
     return BreakerStatus(state, failures, float(open_until))
 
 
-def allow_request() -> bool:
-    """Whether a call may go out now; in half-open state only one caller gets ``True``."""
-    current = status()
+def _allow_request(cache: BaseCache) -> bool:
+    current = _status(cache)
     if current.state == "closed":
         return True
     if current.state == "open":
         return False
     # The trial slot expires by itself should the trial caller die mid-call.
-    return _cache().add(TRIAL, 1, timeout=max(1, int(upsolve_settings.BREAKER_COOLDOWN)))
+    return cache.add(TRIAL, 1, timeout=max(1, int(upsolve_settings.BREAKER_COOLDOWN)))
 
 
-def record_success() -> None:
-    """Close the breaker and reset the failure count."""
-    cache = _cache()
+def _record_success(cache: BaseCache) -> None:
     if cache.delete(OPEN_UNTIL):  # Atomic: only the caller that closes it logs.
         logger.warning("Upsolve circuit breaker closed: calls to Upsolve succeed again.")
     cache.delete_many([FAILURES, TRIAL])
 
 
-def record_failure(*, open_for: float | None = None) -> None:
-    """Count a failure; open the breaker at the threshold, or at once for ``open_for`` seconds."""
-    cache = _cache()
+def _record_failure(cache: BaseCache, open_for: float | None) -> None:
     cache.add(FAILURES, 0, timeout=KEEP)
     try:
         failures = cache.incr(FAILURES)
@@ -98,8 +134,3 @@ def record_failure(*, open_for: float | None = None) -> None:
             cooldown,
             failures,
         )
-
-
-def reset() -> None:
-    """Forget all breaker state (tests, operators after a fix)."""
-    _cache().delete_many([FAILURES, OPEN_UNTIL, TRIAL])

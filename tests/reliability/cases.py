@@ -102,11 +102,14 @@ CASES: dict[str, Case] = {
     "exp missing": Case((Token(drop=("exp",)),), None, 1),
     "exp unreadable": Case((Token(claims={"exp": "tomorrow"}),), None, 1),
     "exp and iat missing": Case((Token(drop=("exp", "iat")),), None, 1),
-    # exp past: ask once more; far future: capped.
-    "exp past once": Case((Token(skew=-7200),), None, 2),
-    "exp past twice": Case((Token(skew=-7200),) * 2, exc.UpsolveBadResponse, 2),
+    # exp past (no iat to measure skew by): ask once more; far future: capped.
+    "exp past once": Case((Token(skew=-7200, drop=("iat",)),), None, 2),
+    "exp past twice": Case((Token(skew=-7200, drop=("iat",)),) * 2, exc.UpsolveBadResponse, 2),
     "exp far future": Case((Token(10 * 365 * 86400),), None, 1),
-    # Clock skew of ±5 minutes: the lifetime exp - iat counts from receipt.
+    # Clock skew, small or large: the lifetime exp - iat counts from receipt.
+    "upsolve's clock 2 h behind": Case((Token(skew=-7200),), None, 1),
+    "upsolve's clock 50 min behind": Case((Token(skew=-3000),), None, 1),
+    "upsolve's clock 2 h ahead": Case((Token(skew=7200),), None, 1),
     "our clock 5 min ahead": Case((Token(skew=-300),), None, 1),
     "our clock 5 min behind": Case((Token(skew=300),), None, 1),
     "short token, our clock 5 min ahead": Case((Token(240, skew=-300),), None, 1, lifetime=240),
