@@ -214,14 +214,14 @@ class UpsolveClient:
         attempt = 0
         last_error: UpsolveError | None = None
         while True:
-            if not breaker.allow_request():
+            if not breaker.allow_request(budget=policy.remaining()):
                 if last_error is not None:
                     raise last_error  # The breaker opened between our attempts.
                 raise UpsolveBreakerOpen("Calls to Upsolve are paused after failures.", call=call)
             try:
                 data = self._attempt(call, payload, policy)
             except UpsolveError as err:
-                _feed_breaker(err)
+                _feed_breaker(err, policy)
                 delay = policy.retry_delay(err, attempt)
                 if delay is None:
                     raise
@@ -230,7 +230,7 @@ class UpsolveClient:
                 attempt += 1
                 last_error = err
                 continue
-            breaker.record_success()
+            breaker.record_success(budget=policy.remaining())
             return data
 
     def _attempt(self, call: str, payload: bytes, policy: CallPolicy) -> dict[str, Any]:
@@ -261,13 +261,14 @@ class UpsolveClient:
         raise UpsolveBadResponse(message, status_code=answer.status, call=call, body_excerpt=short)
 
 
-def _feed_breaker(err: UpsolveError) -> None:
+def _feed_breaker(err: UpsolveError, policy: CallPolicy) -> None:
+    budget = policy.remaining()
     if not err.counts_as_failure:
-        breaker.record_success()  # Upsolve answered sensibly: it is up.
+        breaker.record_success(budget=budget)  # Upsolve answered sensibly: it is up.
     elif isinstance(err, UpsolveRateLimited) and (err.retry_after or 0) > SHORT_RETRY_AFTER:
-        breaker.record_failure(open_for=err.retry_after)
+        breaker.record_failure(open_for=err.retry_after, budget=budget)
     else:
-        breaker.record_failure()
+        breaker.record_failure(budget=budget)
 
 
 def _issued_token(data: dict[str, Any], expiration: int) -> IssuedToken:

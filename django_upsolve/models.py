@@ -8,8 +8,19 @@ from typing import ClassVar, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,16 +37,27 @@ class TokenState(models.TextChoices):
 
 
 def token_state_filter(state: TokenState, *, now: datetime, margin: float) -> Q:
-    """Profiles whose token is in ``state``; "expiring" means valid for ``margin`` s or less."""
+    """Profiles whose token is in ``state``; "expiring" means valid for ``margin`` s or less.
+
+    As in Python (:func:`.tokens.is_fresh`), a token shorter than twice the margin is fresh
+    until half its lifetime is left: more time left than has passed since it was received.
+    """
     has_token = ~Q(token="") & Q(token_expires_at__isnull=False)
-    soon = now + timedelta(seconds=margin)
     if state == TokenState.NONE:
         return ~has_token
     if state == TokenState.EXPIRED:
         return has_token & Q(token_expires_at__lte=now)
+    fresh = Q(token_expires_at__gt=now + timedelta(seconds=margin)) | Q(
+        GreaterThan(
+            ExpressionWrapper(F("token_expires_at") - Value(now), output_field=DurationField()),
+            ExpressionWrapper(Value(now) - F("token_refreshed_at"), output_field=DurationField()),
+        ),
+        token_refreshed_at__isnull=False,
+        token_expires_at__gt=now,
+    )
     if state == TokenState.EXPIRING:
-        return has_token & Q(token_expires_at__gt=now, token_expires_at__lte=soon)
-    return has_token & Q(token_expires_at__gt=soon)
+        return has_token & Q(token_expires_at__gt=now) & ~fresh
+    return has_token & fresh
 
 
 #: Characters of an error message kept on a tenant or profile.
@@ -198,7 +220,9 @@ class UpsolveProfile(RegistrationRecord):
 
     def has_fresh_token(self, margin: float, *, now: datetime | None = None) -> bool:
         """Whether the stored token stays valid for at least ``margin`` seconds."""
-        return bool(self.token) and is_fresh(self.token_expires_at, margin, now=now)
+        return bool(self.token) and is_fresh(
+            self.token_expires_at, margin, now=now, received_at=self.token_refreshed_at
+        )
 
     def token_state(self, margin: float, *, now: datetime | None = None) -> TokenState:
         """The state ``token_state_filter`` would put this profile in."""
@@ -207,6 +231,8 @@ class UpsolveProfile(RegistrationRecord):
             return TokenState.NONE
         if not is_fresh(self.token_expires_at, 0, now=now):
             return TokenState.EXPIRED
-        if not is_fresh(self.token_expires_at, margin, now=now):
+        if not is_fresh(
+            self.token_expires_at, margin, now=now, received_at=self.token_refreshed_at
+        ):
             return TokenState.EXPIRING
         return TokenState.VALID

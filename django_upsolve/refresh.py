@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import caches
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import background
+from . import cache as shared_cache
 from .conf import upsolve_settings
 from .exceptions import UpsolveBreakerOpen, UpsolveError
 from .models import UpsolveProfile
@@ -132,8 +132,7 @@ def refresh_due(
 
 def ensure_scheduled() -> None:
     """Start the chain of sweeps unless one is alive (called at each background login)."""
-    cache = caches[upsolve_settings.CACHE_ALIAS]
-    if cache.add(CHAIN_KEY, 1, timeout=int(interval() * 3)):
+    if _cache_add(CHAIN_KEY, interval() * 3):
         from .tasks import refresh_active_tokens
 
         _enqueue_after(refresh_active_tokens, interval())
@@ -142,10 +141,12 @@ def ensure_scheduled() -> None:
 def schedule_next(sweep: Task[..., Any]) -> bool:
     """Run ``sweep`` again after :func:`interval`, keeping a single chain of sweeps alive."""
     seconds = interval()
-    cache = caches[upsolve_settings.CACHE_ALIAS]
-    if not cache.add(RUN_KEY, 1, timeout=max(1, int(seconds / 2))):
+    if not _cache_add(RUN_KEY, seconds / 2):
         return False  # Another chain swept a moment ago: this one ends here.
-    cache.set(CHAIN_KEY, 1, timeout=int(seconds * 3))
+    shared_cache.run(
+        lambda cache: cache.set(CHAIN_KEY, 1, timeout=int(seconds * 3)),
+        fallback=shared_cache.MEMORY,
+    )
     return _enqueue_after(sweep, seconds)
 
 
@@ -158,6 +159,14 @@ def _enqueue_after(sweep: Task[..., Any], seconds: float) -> bool:
     run_after = datetime.now(tz=UTC) + timedelta(seconds=seconds)
     sweep.using(backend=backend, run_after=run_after).enqueue()
     return True
+
+
+def _cache_add(key: str, seconds: float) -> bool:
+    """``cache.add`` on the shared cache, or this process's memory while it is down."""
+    return shared_cache.run(
+        lambda cache: cache.add(key, 1, timeout=max(1, int(seconds))),
+        fallback=shared_cache.MEMORY,
+    )
 
 
 def _seconds(value: float) -> timedelta:

@@ -12,18 +12,19 @@ already did; unique constraints back this up.
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager, nullcontext, suppress
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.cache import caches
-from django.db import connections, router, transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from . import background, payloads, signals
+from . import cache as shared_cache
 from .adapter import Tenant, UpsolveAdapter, get_adapter
 from .budget import CallPolicy
 from .client import IssuedToken, get_client
@@ -40,6 +41,7 @@ from .exceptions import (
 from .locks import LockTimeout, cache_lock
 from .models import UpsolveProfile, UpsolveTenant
 from .redaction import error_record
+from .rowlocks import row_locked
 from .stored_token import StoredToken, UserPk, mark_seen, read_stored_token
 from .tokens import is_jwt_shaped
 
@@ -336,11 +338,16 @@ def _sync(
     Failures are logged, recorded and re-raised as ``UpsolveError``.
     """
     user = membership.user
+    failure: UpsolveError | None = None
     try:
-        with cache_lock(
-            f"user:{user.pk}", wait=max(policy.remaining(), 0), hold=policy.remaining() + LOCK_SLACK
+        with (
+            cache_lock(
+                f"user:{user.pk}",
+                wait=max(policy.remaining(), 0),
+                hold=policy.remaining() + LOCK_SLACK,
+            ) as in_cache,
+            _profile_for_sync(user, policy, in_cache=in_cache) as profile,
         ):
-            profile, _ = UpsolveProfile.objects.get_or_create(user_id=user.pk)
             sync = _UserSync(membership, profile, policy)
             try:
                 tenant = _ensure_tenant(membership.organization_fields, policy)
@@ -351,13 +358,29 @@ def _sync(
                 if _needs_token(profile, token_after, valid_for):
                     sync.fetch_token(tenant)
             except UpsolveError as err:
-                _record_failure(profile, user, err)
-                raise
+                failure = err
     except LockTimeout as err:
         timeout = UpsolveTimeout("Another request is already syncing this user.")
         _log_failure(f"Upsolve sync skipped for user pk={user.pk}: %s", timeout)
         raise timeout from err
+    if failure is not None:  # Recorded outside the row lock's transaction, so it is kept.
+        _record_failure(profile, user, failure)
+        raise failure
     return profile
+
+
+@contextmanager
+def _profile_for_sync(
+    user: AbstractBaseUser, policy: CallPolicy, *, in_cache: bool
+) -> Iterator[UpsolveProfile]:
+    """The user's profile, safe from concurrent syncs: by the cache lock the caller holds, or,
+    when the cache could not be used, by the profile's row lock (waited for within budget)."""
+    profile, _ = UpsolveProfile.objects.get_or_create(user_id=user.pk)
+    if in_cache:
+        yield profile
+        return
+    with row_locked(UpsolveProfile.objects.all(), profile.pk, wait=policy.remaining()) as locked:
+        yield locked
 
 
 def _needs_token(
@@ -398,11 +421,8 @@ def _register_tenant(
     serialises processes that do not share the cache. Elsewhere (SQLite) a transaction held
     across the call would lock out every other writer and fail with "database is locked".
     """
-    using = router.db_for_write(UpsolveTenant)
-    row_locks = connections[using].features.has_select_for_update
     try:
-        with transaction.atomic(using=using) if row_locks else nullcontext():
-            tenant = UpsolveTenant.objects.select_for_update().get(pk=pk)
+        with row_locked(UpsolveTenant.objects.all(), pk, wait=policy.remaining()) as tenant:
             if tenant.is_registered:
                 return tenant
             result = get_client().register_organization(fields=fields, policy=policy)
@@ -521,8 +541,11 @@ def _log_failure(template: str, err: UpsolveError) -> None:
     """Warn about ``err``; a refused API key is an ERROR, logged once per interval; a TLS
     failure is an ERROR; a skip by the open breaker (which logged the outage) is INFO."""
     if isinstance(err, UpsolveAuthError):
-        cache = caches[upsolve_settings.CACHE_ALIAS]
-        if cache.add("django_upsolve:log:auth", 1, timeout=AUTH_LOG_INTERVAL):
+        first = shared_cache.run(
+            lambda cache: cache.add("django_upsolve:log:auth", 1, timeout=AUTH_LOG_INTERVAL),
+            fallback=shared_cache.MEMORY,
+        )
+        if first:
             logger.error(template + " (check UPSOLVE['API_KEY'])", err)
         else:
             logger.debug(template, err)

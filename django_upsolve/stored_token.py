@@ -23,6 +23,7 @@ UserPk = int | str
 COLUMNS = (
     "token",
     "token_expires_at",
+    "token_refreshed_at",
     "tenant__external_id",
     "last_error_at",
     "sync_queued_at",
@@ -36,6 +37,7 @@ class StoredToken:
 
     token: str
     expires_at: datetime | None
+    refreshed_at: datetime | None
     tenant_external_id: str | None
     last_error_at: datetime | None
     sync_queued_at: datetime | None
@@ -53,8 +55,8 @@ class StoredToken:
         )
 
     def fresh(self, margin: float, *, now: datetime) -> bool:
-        """Valid for at least ``margin`` more seconds."""
-        return is_fresh(self.expires_at, margin, now=now)
+        """Valid for at least ``margin`` more seconds (cut to fit a short token's lifetime)."""
+        return is_fresh(self.expires_at, margin, now=now, received_at=self.refreshed_at)
 
     def failed_within(self, pause: timedelta, *, now: datetime) -> bool:
         return self.last_error_at is not None and now - self.last_error_at < pause

@@ -102,7 +102,8 @@ def make_profile(db: None, make_tenant: MakeTenant) -> MakeProfile:
             lifetime = LIFETIMES[token]
             values["token"] = make_jwt(lifetime, sub=username)
             values["token_expires_at"] = timezone.now() + timedelta(seconds=lifetime)
-            values["token_refreshed_at"] = timezone.now()
+            # Issued for an hour: "expiring" is an hour-long token near its end, not a short one.
+            values["token_refreshed_at"] = values["token_expires_at"] - timedelta(hours=1)
         return UpsolveProfile.objects.create(**values)
 
     return make

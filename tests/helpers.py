@@ -7,6 +7,7 @@ Fixtures live in the ``conftest.py`` files; plain functions and constants live h
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,9 @@ def override_upsolve(**changes: Any) -> override_settings:
     A context manager or a decorator; for the rest of a test, the ``set_upsolve`` fixture.
     """
     return override_settings(UPSOLVE=upsolve_with(**changes))
+
+
+def hour_token_ending(expires_at: datetime) -> dict[str, datetime]:
+    """Profile fields for an hour-long token expiring at ``expires_at`` (for ``update()``):
+    moving only the expiry would make a token that short, which stays fresh longer."""
+    return {"token_expires_at": expires_at, "token_refreshed_at": expires_at - timedelta(hours=1)}

@@ -275,7 +275,8 @@ def test_get_token_refreshes_once_when_about_to_expire(client, upsolve_sandbox):
     log_in(client, "ada")
     old = UpsolveProfile.objects.get(user=ada)
     UpsolveProfile.objects.filter(pk=old.pk).update(
-        token_expires_at=timezone.now() + timedelta(seconds=upsolve_settings.REFRESH_MARGIN - 1)
+        token_expires_at=timezone.now() + timedelta(seconds=upsolve_settings.REFRESH_MARGIN - 1),
+        token_refreshed_at=timezone.now() - timedelta(hours=1),  # an hour-long token near its end
     )
     calls = len(upsolve_sandbox.calls)
     token = get_token(ada)

@@ -28,7 +28,8 @@ def make_user_with_token(db: None) -> MakeUser:
             registered_at=timezone.now(),
             token=make_jwt(lifetime, sub=username),
             token_expires_at=timezone.now() + timedelta(seconds=lifetime),
-            token_refreshed_at=timezone.now(),
+            # An hour-long token with ``lifetime`` left, not a token that short.
+            token_refreshed_at=timezone.now() + timedelta(seconds=lifetime - 3600),
         )
         return user
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_upsolve.conf import upsolve_settings
 from django_upsolve.models import UpsolveProfile
 from django_upsolve.services import sync_login
-from tests.helpers import make_user, override_upsolve
+from tests.helpers import hour_token_ending, make_user, override_upsolve
 
 from .helpers import elements, make_request, only_iframe, query, render
 
@@ -149,7 +149,7 @@ def test_a_stale_token_is_refreshed_exactly_once(db, upsolve_sandbox, django_use
     user = django_user_model.objects.create_user("ada")
     sync_login(user)
     stale_until = timezone.now() + timedelta(seconds=10)
-    UpsolveProfile.objects.filter(user=user).update(token_expires_at=stale_until)
+    UpsolveProfile.objects.filter(user=user).update(**hour_token_ending(stale_until))
     before = upsolve_sandbox.count("user-token")
     request = make_request(user)
     html = render('{% upsolve_dashboard "a" %}{% upsolve_dashboard "b" %}', request)
@@ -165,7 +165,7 @@ def test_an_expired_token_is_never_rendered_when_upsolve_is_down(
     make_user_with_token, http, caplog
 ):
     user = make_user_with_token(lifetime=3600)
-    UpsolveProfile.objects.filter(user=user).update(token_expires_at=timezone.now())
+    UpsolveProfile.objects.filter(user=user).update(**hour_token_ending(timezone.now()))
     http.add(responses.POST, f"{upsolve_settings.API_URL}/user-token", status=503, body="down")
     html = render('{% upsolve_dashboard "d" %}', make_request(user))
     assert elements(html, "iframe") == []

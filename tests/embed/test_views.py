@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_upsolve.conf import upsolve_settings
 from django_upsolve.models import UpsolveProfile
 from django_upsolve.services import sync_login
+from tests.helpers import hour_token_ending
 
 pytestmark = pytest.mark.urls("tests.embed.urls")
 
@@ -99,7 +100,7 @@ def test_the_expiry_is_rounded_up_to_the_second(make_user_with_token, http, micr
     user = make_user_with_token(lifetime=3600)
     whole = (timezone.now() + timedelta(hours=1)).replace(microsecond=0)
     expires = whole.replace(microsecond=microsecond)
-    UpsolveProfile.objects.filter(user=user).update(token_expires_at=expires)
+    UpsolveProfile.objects.filter(user=user).update(**hour_token_ending(expires))
     body = post_token(csrf_client(user)).json()
     assert body["expires_at"] == int(whole.timestamp()) + extra
 
@@ -119,7 +120,7 @@ def test_a_stale_token_is_refreshed_once(db, upsolve_sandbox, django_user_model)
     user = django_user_model.objects.create_user("ada")
     sync_login(user)
     stale_until = timezone.now() + timedelta(seconds=10)
-    UpsolveProfile.objects.filter(user=user).update(token_expires_at=stale_until)
+    UpsolveProfile.objects.filter(user=user).update(**hour_token_ending(stale_until))
     before = upsolve_sandbox.count("user-token")
     body = post_token(csrf_client(user)).json()
     assert upsolve_sandbox.count("user-token") == before + 1
@@ -132,7 +133,7 @@ def test_a_stale_token_is_refreshed_once(db, upsolve_sandbox, django_user_model)
 def test_no_token_to_be_had_is_a_503_without_any_token(make_user_with_token, http):
     user = make_user_with_token(lifetime=3600)
     old = UpsolveProfile.objects.get(user=user).token
-    UpsolveProfile.objects.filter(user=user).update(token_expires_at=timezone.now())
+    UpsolveProfile.objects.filter(user=user).update(**hour_token_ending(timezone.now()))
     http.add(responses.POST, f"{upsolve_settings.API_URL}/user-token", status=502, body="<html>")
     response = post_token(csrf_client(user))
     assert response.status_code == 503

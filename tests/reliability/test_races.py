@@ -22,7 +22,7 @@ from django_upsolve import services
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from django_upsolve.services import get_token
 from tests.concurrency import in_threads
-from tests.helpers import PASSWORD, log_in, make_user, override_upsolve
+from tests.helpers import PASSWORD, hour_token_ending, log_in, make_user, override_upsolve
 from tests.reliability.faultserver import Upsolve
 from tests.reliability.helpers import assert_rows_whole, on
 
@@ -77,7 +77,7 @@ def test_concurrent_refreshes_of_one_stale_token_fetch_it_once(database, client,
     user = make_user("ada")
     log_in(client, "ada")
     stale = timezone.now() + timedelta(seconds=60)  # inside the 300 s refresh margin
-    UpsolveProfile.objects.update(token_expires_at=stale)
+    UpsolveProfile.objects.update(**hour_token_ending(stale))
     calls = server.count("user-token")
     server.always(SLOW)
     tokens = in_threads(12, lambda _: get_token(user))
