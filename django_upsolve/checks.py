@@ -219,3 +219,65 @@ def _check_cache() -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+@checks.register()
+def check_background(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Background mode needs Django's tasks framework and a backend whose worker runs tasks."""
+    try:
+        if upsolve_settings.SYNC_MODE != "background":
+            return []
+        backend_alias = upsolve_settings.TASK_BACKEND
+    except UpsolveImproperlyConfigured:
+        return []  # Reported by check_settings.
+    try:
+        from .taskframework import DummyBackend, ImmediateBackend, task_backends
+    except ImportError:
+        return [
+            _error(
+                "UPSOLVE['SYNC_ON_LOGIN'] = 'background' needs Django's tasks framework.",
+                "Use Django 6.0 or newer, or install the backport: "
+                'pip install "django-upsolve[tasks]".',
+                "E015",
+            )
+        ]
+    try:
+        backend = task_backends[backend_alias]
+    except Exception as err:
+        return [
+            _error(
+                f"UPSOLVE['TASK_BACKEND'] = {backend_alias!r} is not a usable task backend "
+                f"({type(err).__name__}: {excerpt(str(err))}).",
+                "Name a backend of settings.TASKS, e.g. django_tasks_db.DatabaseBackend.",
+                "E016",
+            )
+        ]
+    alias, name = backend_alias, type(backend).__name__
+    if isinstance(backend, DummyBackend):
+        return [
+            _error(
+                f"The task backend {alias!r} ({name}) never runs tasks: no user would get a token.",
+                "Use a backend with a worker, e.g. django_tasks_db.DatabaseBackend.",
+                "E017",
+            )
+        ]
+    messages: list[checks.CheckMessage] = []
+    if isinstance(backend, ImmediateBackend):
+        messages.append(
+            _warning(
+                f"The task backend {alias!r} runs tasks inside the request: logins wait on "
+                "Upsolve as in inline mode.",
+                "Use a backend with a worker (django_tasks_db.DatabaseBackend, Celery, RQ).",
+                "W004",
+            )
+        )
+    elif not getattr(backend, "supports_defer", False):
+        messages.append(
+            _warning(
+                f"The task backend {alias!r} cannot run tasks later (run_after): the proactive "
+                "token refresh cannot schedule itself.",
+                "Run `manage.py upsolve_refresh` from cron every few minutes.",
+                "W005",
+            )
+        )
+    return messages

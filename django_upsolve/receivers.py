@@ -19,20 +19,28 @@ from django.dispatch import receiver
 from .conf import upsolve_settings
 from .exceptions import UpsolveError
 
-logger = logging.getLogger("django_upsolve")
+logger = logging.getLogger(__name__)
 
 
 @receiver(user_logged_in, dispatch_uid="django_upsolve.sync_on_login")
 def sync_on_login(sender: Any, user: Any, **kwargs: Any) -> None:
-    """Register the user with Upsolve if needed and fetch a token for this login."""
-    from .services import savepoint_if_in_transaction, sync_login
+    """Inline mode: register the user if needed and fetch a token for this login.
+    Background mode: queue that sync (once per user) and return at once."""
+    from . import background, refresh, services
 
     try:
-        if not upsolve_settings.SYNC_ON_LOGIN:
+        mode = upsolve_settings.SYNC_MODE
+        if mode == "off":
+            return
+        if mode == "background":
+            background.request_sync(user.pk, fresh_token=True)
+            services.mark_seen(user.pk)
+            refresh.ensure_scheduled()
             return
         # An UpsolveError was already logged and recorded on the profile by the service layer
         # (caught inside the savepoint, so that record is kept).
-        with savepoint_if_in_transaction(), suppress(UpsolveError):
-            sync_login(user)
+        with services.savepoint_if_in_transaction(), suppress(UpsolveError):
+            services.sync_login(user)
+        services.mark_seen(user.pk)
     except Exception:
         logger.exception("Unexpected error while syncing user pk=%s with Upsolve.", user.pk)

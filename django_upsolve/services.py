@@ -43,6 +43,25 @@ from .models import UpsolveProfile, UpsolveTenant
 from .redaction import error_record
 from .rowlocks import row_locked
 from .stored_token import StoredToken, UserPk, mark_seen, read_stored_token
+
+__all__ = [
+    "CurrentToken",
+    "Membership",
+    "NoToken",
+    "aget_token",
+    "clear_token",
+    "current_token",
+    "fresh_profile",
+    "get_fresh_profile",
+    "get_token",
+    "mark_seen",
+    "membership_of",
+    "refresh_token",
+    "reregister",
+    "savepoint_if_in_transaction",
+    "sync_in_background",
+    "sync_login",
+]
 from .tokens import is_jwt_shaped
 
 logger = logging.getLogger("django_upsolve")

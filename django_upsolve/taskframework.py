@@ -8,6 +8,8 @@ from __future__ import annotations
 
 try:
     from django.tasks import Task, TaskResultStatus, task, task_backends
+    from django.tasks.backends.dummy import DummyBackend
+    from django.tasks.backends.immediate import ImmediateBackend
     from django.tasks.exceptions import InvalidTaskBackend
 except ImportError:  # Django 5.2: the backport.
     from django_tasks import (  # type: ignore[no-redef,import-not-found,unused-ignore]
@@ -15,9 +17,23 @@ except ImportError:  # Django 5.2: the backport.
         task,
         task_backends,
     )
+    from django_tasks.backends.dummy import (  # type: ignore[no-redef,import-not-found,unused-ignore]
+        DummyBackend,
+    )
+    from django_tasks.backends.immediate import (  # type: ignore[no-redef,import-not-found,unused-ignore]
+        ImmediateBackend,
+    )
     from django_tasks.base import Task  # type: ignore[no-redef,import-not-found,unused-ignore]
     from django_tasks.exceptions import (  # type: ignore[no-redef,import-not-found,unused-ignore]
         InvalidTaskBackendError as InvalidTaskBackend,
     )
 
-__all__ = ["InvalidTaskBackend", "Task", "TaskResultStatus", "task", "task_backends"]
+__all__ = [
+    "DummyBackend",
+    "ImmediateBackend",
+    "InvalidTaskBackend",
+    "Task",
+    "TaskResultStatus",
+    "task",
+    "task_backends",
+]

@@ -2,12 +2,15 @@
 
 ``POST`` (with the CSRF token) as a logged-in user answers::
 
-    {"token": "<jwt>", "expires_at": <epoch seconds>, "now": <epoch seconds>}
+    {"token": "<jwt>", "expires_at": <epoch seconds>, "now": <epoch seconds>,
+     "refreshing": <bool>}
 
-``now`` is the server's clock, so a client can correct its own. Anonymous
-users get ``401 {"error": "authentication_required"}``; when no token can be
-had, ``503 {"error": "token_unavailable"}`` with ``Retry-After``. No answer
-is ever cached, and a user only ever receives their own token.
+``now`` is the server's clock, so a client can correct its own; ``refreshing`` is true
+when the token is stale and a new one is on its way (background mode: ask again after
+``Retry-After``). Anonymous users get ``401 {"error": "authentication_required"}``; in
+background mode a token still on its way is ``202 {"status": "pending"}`` with
+``Retry-After``; when no token can be had, ``503 {"error": "token_unavailable"}`` with
+``Retry-After``. No answer is ever cached, and a user only ever receives their own token.
 """
 
 from __future__ import annotations
@@ -22,24 +25,34 @@ from .embed import Placeholder, embed_for
 
 #: Seconds the browser is asked to wait after a 503.
 RETRY_AFTER = 30
+#: Seconds the browser waits before asking again for a token that is on its way.
+PENDING_RETRY_AFTER = 2
 
 
 @never_cache
 @require_POST
 @csrf_protect
 def token(request: HttpRequest) -> JsonResponse:
-    """The current user's token and its expiry, refreshed first when it is stale."""
+    """The current user's token and its expiry; never waits on Upsolve in background mode."""
     embed = embed_for(request)
     if isinstance(embed, Placeholder):
         if embed.reason == "anonymous":
             return JsonResponse({"error": "authentication_required"}, status=401)
+        if embed.reason == "pending":
+            response = JsonResponse({"status": "pending"}, status=202)
+            response["Retry-After"] = str(PENDING_RETRY_AFTER)
+            return response
         response = JsonResponse({"error": "token_unavailable"}, status=503)
         response["Retry-After"] = str(RETRY_AFTER)
         return response
-    return JsonResponse(
+    answer = JsonResponse(
         {
             "token": embed.token,
             "expires_at": embed.expires_epoch,
             "now": int(timezone.now().timestamp()),
+            "refreshing": embed.refreshing,
         }
     )
+    if embed.refreshing:
+        answer["Retry-After"] = str(PENDING_RETRY_AFTER)
+    return answer

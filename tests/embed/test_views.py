@@ -90,7 +90,8 @@ def test_a_fresh_token_is_answered_without_any_http_call(make_user_with_token, h
     assert body["token"] == profile.token
     assert body["expires_at"] == math.ceil(profile.token_expires_at.timestamp())
     assert abs(body["now"] - time.time()) < 5
-    assert set(body) == {"token", "expires_at", "now"}
+    assert body["refreshing"] is False
+    assert set(body) == {"token", "expires_at", "now", "refreshing"}
     assert len(http.calls) == 0
 
 
