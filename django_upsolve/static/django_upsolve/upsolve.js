@@ -13,6 +13,16 @@
  *                                CSRF_USE_SESSIONS is on)
  *   data-upsolve-csrf-token      the CSRF token to send when that cookie cannot be read
  *
+ * The script tag itself carries data-upsolve-origins: the hub origins the tags embed from.
+ * Only iframes whose address is on one of them are ever given a token, and only a token URL
+ * on this page's own origin is ever asked, so markup injected into the page can neither
+ * receive a token nor make the script send the CSRF token elsewhere.
+ *
+ * A pending iframe (background mode: the user's first token is still being fetched) is
+ * hidden, carries its address without a token in data-upsolve-src and expires at 0: the
+ * script asks at once, again after each 202's Retry-After, and shows the frame (removing the
+ * "preparing" message beside it) as soon as a token comes.
+ *
  * Shortly before the token expires (and as soon as a tab that slept past that moment wakes
  * up) the script fetches a new token and swaps the `jwt` parameter of every such iframe's
  * src. Each swapped iframe fires a bubbling `upsolve:refresh` event (detail: {expiresAt}).
@@ -38,8 +48,33 @@
     return; // loaded twice
   }
 
+  var script = document.currentScript;
+  var origins = ((script && script.getAttribute("data-upsolve-origins")) || "")
+    .split(/\s+/)
+    .filter(Boolean);
+
+  function originOf(url) {
+    try {
+      return new URL(url, document.baseURI).origin;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function address(frame) {
+    return frame.getAttribute("data-upsolve-src") || frame.getAttribute("src") || "";
+  }
+
+  // Frames on a configured hub origin, asking a token URL on this page's origin.
+  function trusted(frame) {
+    return (
+      origins.indexOf(originOf(address(frame))) !== -1 &&
+      originOf(frame.getAttribute("data-upsolve-token-url")) === window.location.origin
+    );
+  }
+
   function frames() {
-    return Array.prototype.slice.call(document.querySelectorAll(SELECTOR));
+    return Array.prototype.slice.call(document.querySelectorAll(SELECTOR)).filter(trusted);
   }
 
   function numberAttribute(element, name) {
@@ -126,15 +161,38 @@
     target.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: detail }));
   }
 
+  // A pending frame's wrapper loses its "preparing" message once the frame shows.
+  function reveal(frame) {
+    frame.removeAttribute("data-upsolve-src");
+    frame.hidden = false;
+    var wrapper = frame.parentNode;
+    if (wrapper && wrapper.hasAttribute && wrapper.hasAttribute("data-upsolve-pending")) {
+      var message = wrapper.querySelector("[data-upsolve-placeholder]");
+      if (message) {
+        wrapper.removeChild(message);
+      }
+      wrapper.removeAttribute("data-upsolve-pending");
+    }
+  }
+
   function swap(token, expiresAt) {
     expires = expiresAt;
     frames().forEach(function (frame) {
-      var url = new URL(frame.src, document.baseURI);
+      var url = new URL(address(frame), document.baseURI);
       url.searchParams.set("jwt", token);
       frame.setAttribute("data-upsolve-expires", String(expiresAt));
       frame.src = url.toString();
+      if (frame.hidden) {
+        reveal(frame);
+      }
       emit(frame, "upsolve:refresh", { expiresAt: expiresAt });
     });
+  }
+
+  // Seconds from a Retry-After header; its HTTP-date form reads as NaN and is ignored.
+  function retryAfterOf(response) {
+    var seconds = parseFloat(response.headers.get("Retry-After"));
+    return isFinite(seconds) && seconds > 0 ? seconds : 0;
   }
 
   function fail(status, retryAfter) {
@@ -163,10 +221,14 @@
         signal: controller.signal,
       })
       .then(function (response) {
+        var retryAfter = retryAfterOf(response);
+        if (response.status === 202) {
+          // A token is on its way (background mode): not a failure, ask again soon.
+          nextAttempt = serverNow() + (retryAfter || 2);
+          return;
+        }
         if (!response.ok) {
-          // Retry-After in seconds; its HTTP-date form reads as NaN and is ignored.
-          var retryAfter = parseFloat(response.headers.get("Retry-After"));
-          return fail(response.status, isFinite(retryAfter) ? retryAfter : 0);
+          return fail(response.status, retryAfter);
         }
         return response.json().then(function (data) {
           var token = data && data.token;
@@ -176,14 +238,19 @@
           if (Number.isFinite(data.now)) {
             offset = data.now - Date.now() / 1000;
           }
+          var refreshing = data.refreshing === true;
           if (data.expires_at <= expires) {
+            if (refreshing) {
+              nextAttempt = serverNow() + (retryAfter || 2); // a new token is on its way
+              return;
+            }
             // The server still finds the current token fresh: our clock was off.
             nextAttempt = planned() > serverNow() + 1 ? planned() : backoff();
             return;
           }
           failures = 0;
           swap(token, data.expires_at);
-          nextAttempt = planned();
+          nextAttempt = refreshing ? serverNow() + (retryAfter || 2) : planned();
         });
       })
       .catch(function () {
