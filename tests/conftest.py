@@ -107,3 +107,24 @@ def make_profile(db: None, make_tenant: MakeTenant) -> MakeProfile:
         return UpsolveProfile.objects.create(**values)
 
     return make
+
+
+@pytest.fixture
+def make_user_with_token(db: None) -> Callable[..., Any]:
+    """A user whose profile holds a token valid for ``lifetime`` seconds, in their own tenant."""
+
+    def make(username: str = "ada", lifetime: int = 3600) -> Any:
+        user = make_user(username)
+        tenant, _ = UpsolveTenant.objects.get_or_create(external_id=f"user-{user.pk}")
+        UpsolveProfile.objects.create(
+            user=user,
+            tenant=tenant,
+            registered_at=timezone.now(),
+            token=make_jwt(lifetime, sub=username),
+            token_expires_at=timezone.now() + timedelta(seconds=lifetime),
+            # An hour-long token with ``lifetime`` left, not a token that short.
+            token_refreshed_at=timezone.now() + timedelta(seconds=lifetime - 3600),
+        )
+        return user
+
+    return make

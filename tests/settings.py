@@ -4,6 +4,7 @@
 ``TEST_POSTGRES_URL`` and ``REDIS_URL`` point the race and breaker tests at their servers.
 """
 
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -27,7 +28,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_upsolve",
     "django_upsolve.sandbox",
+    "django_tasks_db",
 ]
+
+# Background mode: Django's tasks framework (the django-tasks backport before Django 6), its
+# in-process backends for unit tests and the ORM queue for real workers.
+TASKS_PACKAGE = "django.tasks" if importlib.util.find_spec("django.tasks") else "django_tasks"
+if TASKS_PACKAGE == "django_tasks":
+    INSTALLED_APPS.append("django_tasks")
+TASKS = {
+    "default": {"BACKEND": f"{TASKS_PACKAGE}.backends.immediate.ImmediateBackend"},
+    "dummy": {"BACKEND": f"{TASKS_PACKAGE}.backends.dummy.DummyBackend"},
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

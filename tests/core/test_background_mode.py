@@ -1,0 +1,290 @@
+"""Background mode in one process: logins and pages queue, never wait; one sync per user.
+
+The in-process backends stand in for a worker here (``ImmediateBackend`` runs the task when
+the login's transaction commits, ``DummyBackend`` only records it); tests/background runs
+real ``db_worker`` processes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from django_upsolve import background, refresh, services
+from django_upsolve.models import UpsolveProfile
+from django_upsolve.stored_token import read_stored_token
+from django_upsolve.taskframework import task_backends
+from tests.embed.helpers import elements, make_request, render
+from tests.helpers import hour_token_ending, log_in, make_user, override_upsolve
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.embed.urls")]
+
+BACKGROUND = {"SYNC_ON_LOGIN": "background"}
+
+
+@pytest.fixture
+def queued():
+    """The syncs the dummy backend recorded (it never runs them)."""
+    backend = task_backends["dummy"]
+    backend.clear()
+    yield _Syncs(backend.results)
+    backend.clear()
+
+
+class _Syncs:
+    """The ``sync_user`` results among a backend's results (a login also starts the sweep)."""
+
+    def __init__(self, results):
+        self.results = results
+
+    def _syncs(self):
+        return [result for result in self.results if result.task.name == "sync_user"]
+
+    def __iter__(self):
+        return iter(self._syncs())
+
+    def __len__(self):
+        return len(self._syncs())
+
+    def __eq__(self, other):
+        return self._syncs() == other
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_background_login_queues_one_sync_and_calls_nothing(
+    client, http, queued, django_capture_on_commit_callbacks
+):
+    make_user("ada")
+    with django_capture_on_commit_callbacks(execute=True):
+        log_in(client, "ada")
+    assert len(http.calls) == 0
+    (result,) = queued
+    assert result.task.name == "sync_user"
+    assert result.kwargs == {"fresh_token": True, "valid_for": None}
+    profile = UpsolveProfile.objects.get()
+    assert profile.sync_queued_at is not None
+    assert profile.last_seen_at is not None
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_many_logins_and_pages_lead_to_one_sync_in_flight(
+    client, http, queued, django_capture_on_commit_callbacks
+):
+    ada = make_user("ada")
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            log_in(client, "ada")
+        for _ in range(3):
+            render('{% upsolve_dashboard "d" %}', make_request(ada))
+    assert len(queued) == 1
+    assert len(http.calls) == 0
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_lost_sync_is_queued_again_after_its_ttl(queued, django_capture_on_commit_callbacks):
+    ada = make_user("ada")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert background.request_sync(ada.pk)
+        UpsolveProfile.objects.update(
+            sync_queued_at=timezone.now() - background.QUEUED_TTL - timedelta(seconds=1)
+        )
+        assert background.request_sync(ada.pk)
+    assert len(queued) == 2
+
+
+@override_upsolve(**BACKGROUND)
+def test_the_queued_sync_runs_registers_and_stores_a_token(
+    client, upsolve_sandbox, django_capture_on_commit_callbacks
+):
+    make_user("ada")
+    with django_capture_on_commit_callbacks(execute=True):
+        log_in(client, "ada")  # the immediate backend runs the task on commit
+    assert [call.path for call in upsolve_sandbox.calls] == [
+        "register-organization",
+        "register-user",
+        "user-token",
+    ]
+    profile = UpsolveProfile.objects.get()
+    assert profile.token
+    assert profile.sync_queued_at is None  # the task unmarked it
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_user_without_a_token_gets_a_pending_frame_filled_later(
+    queued, http, django_capture_on_commit_callbacks
+):
+    ada = make_user("ada")
+    with django_capture_on_commit_callbacks(execute=True):
+        html = render('{% upsolve_dashboard "d" title="Sales" %}', make_request(ada))
+    (frame,) = elements(html, "iframe")
+    assert "hidden" in frame
+    assert "src" not in frame
+    assert frame["data-upsolve-src"].endswith("/share/dashboard/d?theme=light")
+    assert frame["data-upsolve-expires"] == "0"
+    assert frame["title"] == "Sales"
+    (status,) = elements(html, "p")
+    assert status["data-upsolve-placeholder"] == "pending"
+    assert len(queued) == 1
+    assert len(http.calls) == 0
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_stale_token_is_served_while_a_task_refreshes_it(
+    make_user_with_token, queued, http, django_capture_on_commit_callbacks
+):
+    ada = make_user_with_token(lifetime=60)  # valid, but inside REFRESH_MARGIN
+    token = UpsolveProfile.objects.get().token
+    with django_capture_on_commit_callbacks(execute=True):
+        html = render('{% upsolve_dashboard "d" %}', make_request(ada))
+    (frame,) = elements(html, "iframe")
+    assert f"jwt={token}" in frame["src"]
+    assert len(queued) == 1
+    assert len(http.calls) == 0
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_fresh_render_is_one_narrow_query_for_every_embed_of_the_page(
+    make_user_with_token, queued, django_assert_num_queries
+):
+    ada = make_user_with_token(lifetime=3600)
+    services.mark_seen(ada.pk)
+    request = make_request(ada)
+    with django_assert_num_queries(1) as captured:
+        render('{% upsolve_dashboard "a" %}{% upsolve_dashboard "b" %}{% upsolve_token %}', request)
+    (sql,) = [query["sql"] for query in captured.captured_queries]
+    assert '"token"' in sql
+    assert '"properties"' not in sql  # only the columns a decision needs
+    assert queued == []
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_the_token_endpoint_answers_202_while_a_token_is_on_its_way(
+    client, queued, http, django_capture_on_commit_callbacks
+):
+    client.force_login(make_user("ada"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/upsolve/token/")
+    assert response.status_code == 202
+    assert response["Retry-After"] == "2"
+    assert response.json() == {"status": "pending"}
+    assert len(http.calls) == 0
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_get_token_never_waits_in_background_mode(
+    make_user_with_token, queued, http, django_capture_on_commit_callbacks
+):
+    ada = make_user_with_token(lifetime=60)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.get_token(ada) == UpsolveProfile.objects.get().token  # stale but valid
+        UpsolveProfile.objects.update(**hour_token_ending(timezone.now()))
+        assert services.get_token(ada) is None  # expired: queued, nothing to give yet
+    assert len(http.calls) == 0
+
+
+@override_upsolve(REFRESH_MARGIN=300, TOKEN_EXPIRATION=120)
+def test_tokens_shorter_than_the_margin_are_used(client, upsolve_sandbox):
+    ada = make_user("ada")
+    log_in(client, "ada")
+    for _ in range(5):
+        html = render('{% upsolve_dashboard "d" %}', make_request(ada))
+        assert elements(html, "iframe")
+    for _ in range(3):
+        assert client.post("/upsolve/token/").status_code == 200
+    assert upsolve_sandbox.count("user-token") == 1  # the login's
+
+
+def seen_profile(make_profile, username, *, seen, expires, **fields):
+    """A profile last seen at ``seen`` holding an hour-long token expiring at ``expires``."""
+    profile = make_profile(username, **fields)
+    UpsolveProfile.objects.filter(pk=profile.pk).update(
+        last_seen_at=seen, **hour_token_ending(expires)
+    )
+    return profile
+
+
+def test_the_sweep_takes_active_users_near_expiry_only(make_profile):
+    now = timezone.now()
+    due = seen_profile(make_profile, "due", seen=now, expires=now + timedelta(seconds=60))
+    seen_profile(make_profile, "dormant", seen=now - timedelta(days=1), expires=now)
+    seen_profile(make_profile, "fresh", seen=now, expires=now + timedelta(hours=1))
+    seen_profile(make_profile, "queued", seen=now, expires=now, sync_queued_at=now)
+    seen_profile(make_profile, "failing", seen=now, expires=now, last_error_at=now)
+    assert list(refresh.due(now)) == [due]
+
+
+@override_upsolve(TASK_BACKEND="dummy")
+def test_queue_due_marks_and_queues_in_batches(make_profile, queued):
+    now = timezone.now()
+    for n in range(5):
+        seen_profile(make_profile, f"u{n}", seen=now, expires=now + timedelta(seconds=30))
+    summary = refresh.queue_due(batch=2)
+    assert (summary.due, summary.queued) == (5, 5)
+    assert len(queued) == 5
+    assert {result.kwargs["valid_for"] for result in queued} == {refresh.lead()}
+    assert not refresh.due().exists()
+
+
+def test_refresh_due_renews_tokens_in_process(make_user_with_token, upsolve_sandbox):
+    ada = make_user_with_token(lifetime=60)
+    services.sync_login(ada)  # registered with the sandbox, which then knows the user
+    UpsolveProfile.objects.update(
+        last_seen_at=timezone.now(), **hour_token_ending(timezone.now() + timedelta(seconds=60))
+    )
+    before = upsolve_sandbox.count("user-token")
+    summary = refresh.refresh_due()
+    assert (summary.due, summary.refreshed, summary.failed) == (1, 1, 0)
+    assert upsolve_sandbox.count("user-token") == before + 1
+    row = read_stored_token(ada.pk)
+    assert row is not None and row.fresh(refresh.lead(), now=timezone.now())
+
+
+@pytest.mark.parametrize(
+    ("backend", "ids"),
+    [
+        ("default", ["django_upsolve.W004"]),  # immediate: runs in the request
+        ("dummy", ["django_upsolve.E017"]),  # never runs anything
+        ("database", []),
+        ("nowhere", ["django_upsolve.E016"]),
+    ],
+)
+def test_checks_catch_a_backend_that_cannot_run_the_sync(backend, ids):
+    from django_upsolve.checks import check_background
+
+    with override_upsolve(**BACKGROUND, TASK_BACKEND=backend):
+        assert [message.id for message in check_background()] == ids
+    with override_upsolve(TASK_BACKEND=backend):
+        assert check_background() == []  # inline mode needs no backend
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_sync_that_finds_the_breaker_open_is_deferred_until_it_closes(queued):
+    from django_upsolve import breaker
+    from django_upsolve.tasks import sync_user
+
+    ada = make_user("ada")
+    background.mark_queued(ada.pk, timezone.now())
+    for _ in range(5):
+        breaker.record_failure()
+    assert sync_user.call(str(ada.pk)) == "deferred"
+    (again,) = queued
+    assert again.task.run_after is not None
+    assert again.task.run_after.timestamp() >= breaker.status().open_until
+    assert UpsolveProfile.objects.get().sync_queued_at is not None  # still queued
+
+
+def test_upsolve_refresh_reports_what_it_did(make_user_with_token, upsolve_sandbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ada = make_user_with_token(lifetime=60)
+    services.sync_login(ada)
+    UpsolveProfile.objects.update(
+        last_seen_at=timezone.now(), **hour_token_ending(timezone.now() + timedelta(seconds=60))
+    )
+    out = StringIO()
+    call_command("upsolve_refresh", stdout=out)
+    assert out.getvalue().strip() == "1 due, 0 queued, 1 refreshed, 0 failed."
