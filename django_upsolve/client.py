@@ -178,10 +178,21 @@ class UpsolveClient:
         return RegisteredUser(user_id=returned_id, already_registered=already)
 
     def user_token(
-        self, *, user_id: str, expiration: int, policy: CallPolicy | None = None
+        self,
+        *,
+        user_id: str,
+        expiration: int,
+        organization_id: str | None = None,
+        policy: CallPolicy | None = None,
     ) -> IssuedToken:
-        """``/user-token``: a JWT and when it expires by our clock."""
-        body = payloads.token_body(user_id=user_id, expiration=expiration)
+        """``/user-token``: a JWT and when it expires by our clock.
+
+        ``organization_id`` is the user's organization: user-scoped keys require it, and the
+        services always send it.
+        """
+        body = payloads.token_body(
+            user_id=user_id, expiration=expiration, organization_id=organization_id
+        )
         try:
             return _issued_token(self._call("user-token", body, policy), expiration)
         except TokenExpired:

@@ -35,7 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "ADAPTER": "django_upsolve.adapter.UpsolveAdapter",
     "SYNC_ON_LOGIN": True,
     "TASK_BACKEND": "default",
-    "ACTIVE_WINDOW": 8 * HOUR,
+    "ACTIVE_WINDOW": HOUR,
+    "LOGIN_MEMBERSHIPS": 1,
     "TOKEN_EXPIRATION": HOUR,
     "REFRESH_MARGIN": 300,
     "TIMEOUT": (1.5, 4.0),
@@ -95,6 +96,7 @@ class Bounds:
 
 NUMBERS: dict[str, Bounds] = {
     "ACTIVE_WINDOW": Bounds(whole=True, zero=False, maximum=MAX_LIFETIME, unit="seconds"),
+    "LOGIN_MEMBERSHIPS": Bounds(whole=True, zero=False, maximum=100, unit="memberships"),
     "TOKEN_EXPIRATION": Bounds(whole=True, zero=False, maximum=MAX_LIFETIME, unit="seconds"),
     "REFRESH_MARGIN": Bounds(whole=True, zero=True, maximum=MAX_LIFETIME, unit="seconds"),
     "MAX_RETRIES": Bounds(whole=True, zero=True, maximum=10, unit="retries"),
@@ -290,6 +292,11 @@ class UpsolveSettings:
     def ACTIVE_WINDOW(self) -> int:
         """Seconds after a login or a page using the token during which a user counts as active."""
         return int(self._number("ACTIVE_WINDOW"))
+
+    @property
+    def LOGIN_MEMBERSHIPS(self) -> int:
+        """How many of a user's memberships a login syncs: the active one, then the next."""
+        return int(self._number("LOGIN_MEMBERSHIPS"))
 
     @property
     def TOKEN_EXPIRATION(self) -> int:

@@ -24,8 +24,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .conf import upsolve_settings
+from .memberships import membership_of
 from .redaction import has_control
-from .services import NoToken, current_token, membership_of
+from .services import NoToken, current_token
 
 logger = logging.getLogger("django_upsolve.embed")
 
@@ -84,11 +85,12 @@ def embed_for(request: HttpRequest) -> EmbedToken | Placeholder:
 
 
 def _decide(request: HttpRequest) -> EmbedToken | Placeholder:
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return Placeholder("anonymous")
     try:
-        membership = membership_of(user)
+        # Inside the try: loading a lazy request.user reads the session and user tables.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return Placeholder("anonymous")
+        membership = membership_of(user, request=request)
         if membership is None:
             return Placeholder("not-available")
         answer = current_token(membership)
@@ -100,7 +102,7 @@ def _decide(request: HttpRequest) -> EmbedToken | Placeholder:
         )
         return Placeholder("unavailable")
     except Exception:
-        logger.exception("Could not get an Upsolve token for user pk=%s.", user.pk)
+        logger.exception("Could not get an Upsolve token for this request.")
         return Placeholder("unavailable")
     if isinstance(answer, NoToken):
         return Placeholder("pending" if answer.pending else "unavailable")

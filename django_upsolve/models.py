@@ -165,12 +165,13 @@ class UpsolveProfileQuerySet(_RegistrationQuerySet["UpsolveProfile"]):
 
 
 class UpsolveProfile(RegistrationRecord):
-    """A user's Upsolve identity (a stable UUID sent as ``userId``) and current token."""
+    """One membership (a user in a tenant) as an Upsolve user: its stable UUID, sent as
+    ``userId``, and its current token. A user in several tenants has one profile in each."""
 
-    user = models.OneToOneField(
+    user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
-        related_name="upsolve_profile",
+        related_name="upsolve_profiles",
         verbose_name=_("user"),
     )
     tenant = models.ForeignKey(
@@ -205,6 +206,10 @@ class UpsolveProfile(RegistrationRecord):
         verbose_name = _("Upsolve profile")
         verbose_name_plural = _("Upsolve profiles")
         ordering = ["-pk"]
+        constraints = [
+            # One Upsolve user per membership; also the index of every request's one read.
+            models.UniqueConstraint(fields=["user", "tenant"], name="upsolve_profile_membership"),
+        ]
         indexes = [
             models.Index(fields=["tenant", "token_expires_at"]),
             # The latest refresh per tenant (admin tenants list) from the index alone.
@@ -217,6 +222,11 @@ class UpsolveProfile(RegistrationRecord):
     @property
     def is_registered(self) -> bool:
         return self.registered_at is not None
+
+    @property
+    def external_id(self) -> str | None:
+        """The tenant's external id: with the user, it names the membership."""
+        return self.tenant.external_id if self.tenant is not None else None
 
     def has_fresh_token(self, margin: float, *, now: datetime | None = None) -> bool:
         """Whether the stored token stays valid for at least ``margin`` seconds."""

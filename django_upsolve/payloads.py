@@ -194,8 +194,13 @@ class UserFields:
         }
 
 
-def token_body(*, user_id: object, expiration: int) -> dict[str, Any]:
-    """The body of ``/user-token`` (expiration in seconds)."""
+def token_body(
+    *, user_id: object, expiration: int, organization_id: object | None = None
+) -> dict[str, Any]:
+    """The body of ``/user-token`` (expiration in seconds; the organization when known)."""
     if isinstance(expiration, bool) or not isinstance(expiration, int) or expiration <= 0:
         raise UpsolveInvalidRequest("expiration must be a positive number of seconds.")
-    return {"userId": uuid_text(user_id, field="userId"), "expiration": expiration}
+    body: dict[str, Any] = {"userId": uuid_text(user_id, field="userId"), "expiration": expiration}
+    if organization_id is not None:
+        body["organizationId"] = uuid_text(organization_id, field="organizationId")
+    return body

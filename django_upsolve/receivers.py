@@ -23,24 +23,27 @@ logger = logging.getLogger(__name__)
 
 
 @receiver(user_logged_in, dispatch_uid="django_upsolve.sync_on_login")
-def sync_on_login(sender: Any, user: Any, **kwargs: Any) -> None:
-    """Inline mode: register the user if needed and fetch a token for this login.
-    Background mode: queue that sync (once per user) and return at once."""
+def sync_on_login(sender: Any, user: Any, request: Any = None, **kwargs: Any) -> None:
+    """Inline mode: register the active membership if needed and fetch a token for this
+    login. Background mode: queue that sync (once per membership) and return at once."""
     from . import background, refresh, services
+    from .memberships import login_memberships
 
     try:
         mode = upsolve_settings.SYNC_MODE
         if mode == "off":
             return
         if mode == "background":
-            background.request_sync(user.pk, fresh_token=True)
-            services.mark_seen(user.pk)
+            for membership in login_memberships(user, request):
+                background.request_sync(membership, fresh_token=True)
+                services.mark_seen(user.pk, membership.external_id)
             refresh.ensure_scheduled()
             return
         # An UpsolveError was already logged and recorded on the profile by the service layer
         # (caught inside the savepoint, so that record is kept).
         with services.savepoint_if_in_transaction(), suppress(UpsolveError):
-            services.sync_login(user)
-        services.mark_seen(user.pk)
+            profile = services.sync_login(user, request)
+            if profile is not None and profile.tenant is not None:
+                services.mark_seen(user.pk, profile.tenant.external_id)
     except Exception:
         logger.exception("Unexpected error while syncing user pk=%s with Upsolve.", user.pk)

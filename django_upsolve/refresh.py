@@ -88,12 +88,12 @@ def queue_due(*, batch: int = BATCH) -> SweepSummary:
     summary = SweepSummary()
     while True:
         now = timezone.now()
-        user_pks = background.mark_many_queued(due(now).values_list("pk", flat=True)[:batch], now)
-        summary.due += len(user_pks)
+        marked = background.mark_many_queued(due(now).values_list("pk", flat=True)[:batch], now)
+        summary.due += len(marked)
         summary.queued += sum(
-            background.enqueue_sync(user_pk, valid_for=lead()) for user_pk in user_pks
+            background.enqueue_sync(user_pk, tenant, valid_for=lead()) for user_pk, tenant in marked
         )
-        if len(user_pks) < batch:
+        if len(marked) < batch:
             break
     _log(summary)
     return summary
@@ -109,12 +109,13 @@ def refresh_due(
     summary = SweepSummary()
     pks = list(due().values_list("pk", flat=True))
     for start in range(0, len(pks), batch):
-        for profile in UpsolveProfile.objects.filter(
-            pk__in=pks[start : start + batch]
-        ).select_related("user"):
+        chunk = UpsolveProfile.objects.filter(pk__in=pks[start : start + batch])
+        for profile in chunk.select_related("user", "tenant"):
             summary.due += 1
             try:
-                synced = services.sync_in_background(profile.user, valid_for=lead())
+                synced = services.sync_in_background(
+                    profile.user, tenant=profile.external_id, valid_for=lead()
+                )
             except UpsolveBreakerOpen:
                 summary.failed += 1
                 _report(progress, profile, "skipped: the circuit breaker is open")

@@ -11,21 +11,21 @@ already did; unique constraints back this up.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import router, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from . import background, payloads, signals
 from . import cache as shared_cache
-from .adapter import Tenant, UpsolveAdapter, get_adapter
 from .budget import CallPolicy
 from .client import IssuedToken, get_client
 from .conf import upsolve_settings
@@ -39,10 +39,11 @@ from .exceptions import (
     UpsolveTLSError,
 )
 from .locks import LockTimeout, cache_lock
+from .memberships import Membership, login_memberships, membership_of, membership_profile
 from .models import UpsolveProfile, UpsolveTenant
 from .redaction import error_record
 from .rowlocks import row_locked
-from .stored_token import StoredToken, UserPk, mark_seen, read_stored_token
+from .stored_token import StoredToken, mark_seen, read_stored_token
 
 __all__ = [
     "CurrentToken",
@@ -74,8 +75,17 @@ FAILED_SYNC_PAUSE = timedelta(seconds=30)
 AUTH_LOG_INTERVAL = 60
 
 
-def get_token(user: AbstractBaseUser, *, force: bool = False) -> str | None:
+def get_token(
+    user: AbstractBaseUser,
+    *,
+    force: bool = False,
+    tenant: str | None = None,
+    request: HttpRequest | None = None,
+) -> str | None:
     """The token ``user`` may use now, or ``None``; never raises.
+
+    The membership is ``tenant`` (an external id), else the one ``request`` is about, else
+    the user's first (see :func:`.memberships.membership_of`).
 
     A fresh stored token costs one narrow read and no HTTP call. When it is stale or
     missing, inline mode registers the user as needed and fetches a token within the login
@@ -86,7 +96,7 @@ def get_token(user: AbstractBaseUser, *, force: bool = False) -> str | None:
     try:
         if not getattr(user, "is_authenticated", False):
             return None
-        membership = membership_of(user)
+        membership = membership_of(user, request=request, tenant=tenant)
         if membership is None:
             return None
         if force:
@@ -99,9 +109,15 @@ def get_token(user: AbstractBaseUser, *, force: bool = False) -> str | None:
     return answer.token if isinstance(answer, CurrentToken) else None
 
 
-async def aget_token(user: AbstractBaseUser, *, force: bool = False) -> str | None:
+async def aget_token(
+    user: AbstractBaseUser,
+    *,
+    force: bool = False,
+    tenant: str | None = None,
+    request: HttpRequest | None = None,
+) -> str | None:
     """:func:`get_token` for async views; the database work runs in a thread."""
-    return await sync_to_async(get_token)(user, force=force)
+    return await sync_to_async(get_token)(user, force=force, tenant=tenant, request=request)
 
 
 @dataclass(frozen=True)
@@ -132,10 +148,10 @@ def current_token(membership: Membership) -> CurrentToken | NoToken:
     answers the stored token while it is still valid, or that a token is pending.
     """
     user, now, margin = membership.user, timezone.now(), upsolve_settings.REFRESH_MARGIN
-    row = read_stored_token(user.pk)
-    usable = row is not None and row.usable_for(membership.tenant.external_id, now=now)
+    row = read_stored_token(user.pk, membership.external_id)
+    usable = row is not None and row.usable(now=now)
     if row is not None and usable and row.fresh(margin, now=now):
-        _note_seen(row, user.pk, now)
+        _note_seen(row, membership, now)
         return _current(row)
     if upsolve_settings.SYNC_MODE != "background":
         profile = fresh_profile(membership)
@@ -145,9 +161,9 @@ def current_token(membership: Membership) -> CurrentToken | NoToken:
     failing = row is not None and row.failed_within(FAILED_SYNC_PAUSE, now=now)
     queued = row is not None and row.queued_within(background.QUEUED_TTL, now=now)
     if not (failing or queued):
-        queued = background.request_sync(user.pk)
+        queued = background.request_sync(membership)
     if row is None or not row.seen_within(_seen_interval(), now=now):
-        mark_seen(user.pk, now=now)
+        mark_seen(user.pk, membership.external_id, now=now)
     if row is not None and usable:
         return _current(row, refreshing=queued)
     return NoToken(pending=queued)
@@ -163,20 +179,21 @@ def _seen_interval() -> timedelta:
     return timedelta(seconds=upsolve_settings.ACTIVE_WINDOW / 8)
 
 
-def _note_seen(row: StoredToken, user_pk: UserPk, now: datetime) -> None:
+def _note_seen(row: StoredToken, membership: Membership, now: datetime) -> None:
     if not row.seen_within(_seen_interval(), now=now):
-        mark_seen(user_pk, now=now)
+        mark_seen(membership.user.pk, membership.external_id, now=now)
 
 
-def get_fresh_profile(user: AbstractBaseUser, *, force: bool = False) -> UpsolveProfile | None:
-    """The profile of ``user`` holding a token as :func:`get_token` describes, or ``None``.
+def get_fresh_profile(
+    user: AbstractBaseUser, *, force: bool = False, tenant: str | None = None
+) -> UpsolveProfile | None:
+    """The profile of a membership of ``user`` holding a fresh token (inline mode), or ``None``.
 
-    The adapter is asked first: a user it no longer approves gets no token, and a user
-    moved to another tenant is registered there before getting one.
+    The adapter is asked first: a membership it no longer lists gets no token.
     """
     if not getattr(user, "is_authenticated", False):
         return None
-    membership = membership_of(user)
+    membership = membership_of(user, tenant=tenant)
     return fresh_profile(membership, force=force) if membership is not None else None
 
 
@@ -185,22 +202,17 @@ def fresh_profile(membership: Membership, *, force: bool = False) -> UpsolveProf
 
     Token and expiry come from one read, so a concurrent refresh cannot split them.
     """
-    user, margin = membership.user, upsolve_settings.REFRESH_MARGIN
+    margin = upsolve_settings.REFRESH_MARGIN
     if not force:
-        profile = _stored_profile(user)
-        if (
-            profile is not None
-            and profile.has_fresh_token(margin)
-            and profile.tenant is not None
-            and profile.tenant.external_id == membership.tenant.external_id
-        ):
+        profile = _stored_profile(membership)
+        if profile is not None and profile.has_fresh_token(margin):
             return profile
         if profile is not None and _failed_recently(profile):
             return None  # Pages do not retry a failing user on every view.
     # Failures are logged and recorded inside the savepoint, so the record is kept.
     with savepoint_if_in_transaction(), suppress(UpsolveError):
         _sync(membership, CallPolicy.login(), token_after=timezone.now() if force else None)
-    profile = _stored_profile(user)
+    profile = _stored_profile(membership)
     return profile if profile is not None and profile.has_fresh_token(margin) else None
 
 
@@ -209,50 +221,12 @@ def _failed_recently(profile: UpsolveProfile) -> bool:
     return failed_at is not None and timezone.now() - failed_at < FAILED_SYNC_PAUSE
 
 
-def _stored_profile(user: AbstractBaseUser) -> UpsolveProfile | None:
-    return UpsolveProfile.objects.select_related("tenant").filter(user_id=user.pk).first()
-
-
-@dataclass(frozen=True)
-class Membership:
-    """A user in their tenant as the adapter sees them: asked once per operation, passed down.
-
-    The tenant is asked up front, since every operation needs it; the user's name, role and
-    properties only when a registration is compared or sent, and then once. The fields are
-    checked when first read, inside the sync, so a value the adapter got wrong is logged
-    and recorded on the profile like any other failure.
-    """
-
-    user: AbstractBaseUser
-    tenant: Tenant
-    adapter: UpsolveAdapter
-
-    @cached_property
-    def organization_fields(self) -> payloads.OrganizationFields:
-        """The tenant as Upsolve is told it."""
-        tenant = self.tenant
-        return payloads.OrganizationFields.build(
-            external_id=tenant.external_id, name=tenant.name, properties=tenant.properties
-        )
-
-    @cached_property
-    def user_fields(self) -> payloads.UserFields:
-        """The name, role and properties the adapter wants Upsolve to know the user by."""
-        user, adapter = self.user, self.adapter
-        name = adapter.get_user_name(user)
-        properties = adapter.get_user_properties(user, self.tenant)
-        return payloads.UserFields.build(
-            name=name, role_id=adapter.get_role_id(user), properties=properties
-        )
-
-
-def membership_of(user: AbstractBaseUser) -> Membership | None:
-    """The adapter's view of ``user``, or ``None`` when it leaves the user out."""
-    adapter = get_adapter()
-    if not adapter.is_eligible(user):
-        return None
-    tenant = adapter.get_tenant(user)
-    return Membership(user, tenant, adapter) if tenant is not None else None
+def _stored_profile(membership: Membership) -> UpsolveProfile | None:
+    return (
+        UpsolveProfile.objects.select_related("tenant")
+        .filter(user_id=membership.user.pk, tenant__external_id=membership.external_id)
+        .first()
+    )
 
 
 def savepoint_if_in_transaction() -> AbstractContextManager[object]:
@@ -267,39 +241,69 @@ def savepoint_if_in_transaction() -> AbstractContextManager[object]:
     return nullcontext()
 
 
-def sync_login(user: AbstractBaseUser) -> UpsolveProfile | None:
-    """Register ``user`` (and tenant) if needed and store a token fetched for this login."""
-    return _sync_user(user, CallPolicy.login(), token_after=timezone.now())
+def sync_login(user: AbstractBaseUser, request: HttpRequest | None = None) -> UpsolveProfile | None:
+    """Inline login: register as needed and store a token fetched for this login, for the
+    active membership and the next ones up to ``LOGIN_MEMBERSHIPS``, within one login budget.
+
+    Returns the active membership's profile (``None`` when the adapter lists none); raises
+    the ``UpsolveError`` of the active membership, every failure being recorded.
+    """
+    policy, now = CallPolicy.login(), timezone.now()
+    active: UpsolveProfile | None = None
+    for position, membership in enumerate(login_memberships(user, request)):
+        try:
+            profile = _sync(membership, policy, token_after=now)
+        except UpsolveError:
+            if position == 0:
+                raise
+            continue
+        if position == 0:
+            active = profile
+    return active
 
 
 def sync_in_background(
-    user: AbstractBaseUser, *, fresh_token: bool = False, valid_for: float | None = None
+    user: AbstractBaseUser,
+    *,
+    tenant: str | None = None,
+    fresh_token: bool = False,
+    valid_for: float | None = None,
 ) -> UpsolveProfile | None:
-    """A worker's sync (background mode): register as needed and hold a token valid for
-    ``valid_for`` seconds (default ``REFRESH_MARGIN``), on the background budget.
+    """A worker's sync (background mode) of one membership: register as needed and hold a
+    token valid for ``valid_for`` seconds (default ``REFRESH_MARGIN``), on the background
+    budget. ``fresh_token`` replaces even a still-fresh token (the sync a login queued).
 
-    ``fresh_token`` replaces even a token that is still fresh (the sync a login queued).
-    Returns ``None`` when the adapter leaves the user out; raises ``UpsolveError``.
+    Returns ``None`` when the adapter does not list the membership; raises ``UpsolveError``.
     """
     return _sync_user(
         user,
         CallPolicy.background(),
+        tenant=tenant,
         token_after=timezone.now() if fresh_token else None,
         valid_for=valid_for,
     )
 
 
-def refresh_token(user: AbstractBaseUser, *, policy: CallPolicy | None = None) -> UpsolveProfile:
+def refresh_token(
+    user: AbstractBaseUser, *, tenant: str | None = None, policy: CallPolicy | None = None
+) -> UpsolveProfile:
     """Fetch and store a new token now (admin actions, commands). Raises ``UpsolveError``."""
-    return _require(_sync_user(user, policy or CallPolicy.background(), token_after=timezone.now()))
+    return _require(
+        _sync_user(
+            user, policy or CallPolicy.background(), tenant=tenant, token_after=timezone.now()
+        )
+    )
 
 
-def reregister(user: AbstractBaseUser, *, policy: CallPolicy | None = None) -> UpsolveProfile:
-    """Send the user's current name, role and properties again, then fetch a new token."""
+def reregister(
+    user: AbstractBaseUser, *, tenant: str | None = None, policy: CallPolicy | None = None
+) -> UpsolveProfile:
+    """Send the member's current name, role and properties again, then fetch a new token."""
     return _require(
         _sync_user(
             user,
             policy or CallPolicy.background(),
+            tenant=tenant,
             token_after=timezone.now(),
             force_register=True,
         )
@@ -316,7 +320,7 @@ def clear_token(profile: UpsolveProfile) -> None:
 
 def _require(profile: UpsolveProfile | None) -> UpsolveProfile:
     if profile is None:
-        raise UpsolveNotEligible("The adapter leaves this user out of Upsolve.")
+        raise UpsolveNotEligible("The adapter leaves this membership out of Upsolve.")
     return profile
 
 
@@ -324,12 +328,13 @@ def _sync_user(
     user: AbstractBaseUser,
     policy: CallPolicy,
     *,
+    tenant: str | None,
     token_after: datetime | None,
     force_register: bool = False,
     valid_for: float | None = None,
 ) -> UpsolveProfile | None:
-    """:func:`_sync` after asking the adapter; ``None`` when it leaves the user out."""
-    membership = membership_of(user)
+    """:func:`_sync` after asking the adapter; ``None`` when it does not list the membership."""
+    membership = membership_of(user, tenant=tenant)
     if membership is None:
         return None
     return _sync(
@@ -349,52 +354,61 @@ def _sync(
     force_register: bool = False,
     valid_for: float | None = None,
 ) -> UpsolveProfile:
-    """Bring the member to: tenant registered, user registered, fresh token stored.
+    """Bring the membership to: tenant registered, user registered, fresh token stored.
 
     ``token_after``: a token refreshed before this moment is replaced even if fresh.
     ``valid_for``: a token expiring within this many seconds counts as stale (default
-    ``REFRESH_MARGIN``).
-    Failures are logged, recorded and re-raised as ``UpsolveError``.
+    ``REFRESH_MARGIN``). Failures are logged, recorded and re-raised as ``UpsolveError``.
     """
     user = membership.user
     failure: UpsolveError | None = None
     try:
         with (
             cache_lock(
-                f"user:{user.pk}",
+                _lock_name(membership),
                 wait=max(policy.remaining(), 0),
                 hold=policy.remaining() + LOCK_SLACK,
             ) as in_cache,
-            _profile_for_sync(user, policy, in_cache=in_cache) as profile,
+            _profile_for_sync(membership, policy, in_cache=in_cache) as profile,
         ):
             sync = _UserSync(membership, profile, policy)
             try:
-                tenant = _ensure_tenant(membership.organization_fields, policy)
-                if force_register or sync.registration_outdated(tenant):
+                assert profile.tenant is not None  # membership_profile sets it
+                tenant = _ensure_registered(profile.tenant, membership.organization_fields, policy)
+                if force_register or sync.registration_outdated():
                     sync.register(tenant)
-                    # A token issued before speaks for the old tenant, role or properties.
+                    # A token issued before speaks for the old role or properties.
                     token_after = timezone.now()
                 if _needs_token(profile, token_after, valid_for):
                     sync.fetch_token(tenant)
             except UpsolveError as err:
                 failure = err
     except LockTimeout as err:
-        timeout = UpsolveTimeout("Another request is already syncing this user.")
+        timeout = UpsolveTimeout("Another request is already syncing this membership.")
         _log_failure(f"Upsolve sync skipped for user pk={user.pk}: %s", timeout)
         raise timeout from err
+    except UpsolveError as err:  # The tenant's own values are invalid: no profile to record on.
+        _log_failure(f"Upsolve sync failed for user pk={user.pk}: %s", err)
+        raise
     if failure is not None:  # Recorded outside the row lock's transaction, so it is kept.
         _record_failure(profile, user, failure)
         raise failure
     return profile
 
 
+def _lock_name(membership: Membership) -> str:
+    """The cache lock of one membership (external ids may be long or hold any character)."""
+    digest = hashlib.sha256(membership.external_id.encode()).hexdigest()[:24]
+    return f"profile:{membership.user.pk}:{digest}"
+
+
 @contextmanager
 def _profile_for_sync(
-    user: AbstractBaseUser, policy: CallPolicy, *, in_cache: bool
+    membership: Membership, policy: CallPolicy, *, in_cache: bool
 ) -> Iterator[UpsolveProfile]:
-    """The user's profile, safe from concurrent syncs: by the cache lock the caller holds, or,
-    when the cache could not be used, by the profile's row lock (waited for within budget)."""
-    profile, _ = UpsolveProfile.objects.get_or_create(user_id=user.pk)
+    """The membership's profile, safe from concurrent syncs: by the cache lock the caller
+    holds, or, when the cache could not be used, by its row lock (waited for within budget)."""
+    profile = membership_profile(membership)
     if in_cache:
         yield profile
         return
@@ -412,12 +426,10 @@ def _needs_token(
     return token_after is not None and (refreshed is None or refreshed < token_after)
 
 
-def _ensure_tenant(fields: payloads.OrganizationFields, policy: CallPolicy) -> UpsolveTenant:
-    """The registered ``UpsolveTenant`` for ``fields``; registers it once across all callers."""
-    tenant, _ = UpsolveTenant.objects.get_or_create(
-        external_id=fields.external_id,
-        defaults={"name": fields.name, "properties": fields.properties},
-    )
+def _ensure_registered(
+    tenant: UpsolveTenant, fields: payloads.OrganizationFields, policy: CallPolicy
+) -> UpsolveTenant:
+    """``tenant``, registered with Upsolve; registered once across all callers."""
     if tenant.is_registered:
         return tenant
     try:
@@ -472,12 +484,10 @@ class _UserSync:
     def user(self) -> AbstractBaseUser:
         return self.membership.user
 
-    def registration_outdated(self, tenant: UpsolveTenant) -> bool:
-        """Whether Upsolve must be told (again): never told, new tenant, or new details."""
+    def registration_outdated(self) -> bool:
+        """Whether Upsolve must be told (again): never told, or new details."""
         profile = self.profile
-        if not profile.is_registered or profile.tenant_id != tenant.pk:
-            return True
-        return self.membership.user_fields != _sent_fields(profile)
+        return not profile.is_registered or self.membership.user_fields != _sent_fields(profile)
 
     def register(self, tenant: UpsolveTenant) -> None:
         """Send the user's current name, role and properties, in ``tenant``."""
@@ -511,11 +521,11 @@ class _UserSync:
         """Store a new token; a user Upsolve forgot (404) is registered again, once."""
         profile = self.profile
         try:
-            issued = self._user_token()
+            issued = self._user_token(tenant)
         except UpsolveNotFound:
             logger.warning("Upsolve does not know user pk=%s; registering again.", self.user.pk)
             self.register(tenant)
-            issued = self._user_token()
+            issued = self._user_token(tenant)
         profile.token, profile.token_expires_at = issued.token, issued.expires_at
         profile.token_refreshed_at = issued.received_at
         profile.last_error, profile.last_error_at = "", None
@@ -531,9 +541,10 @@ class _UserSync:
         )
         signals.token_refreshed.send(sender=UpsolveProfile, profile=profile, user=self.user)
 
-    def _user_token(self) -> IssuedToken:
+    def _user_token(self, tenant: UpsolveTenant) -> IssuedToken:
         return get_client().user_token(
             user_id=str(self.profile.upsolve_user_id),
+            organization_id=str(tenant.upsolve_id),
             expiration=upsolve_settings.TOKEN_EXPIRATION,
             policy=self.policy,
         )

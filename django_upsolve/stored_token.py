@@ -1,4 +1,4 @@
-"""The request path's one read: a user's stored token, as a narrow row.
+"""The request path's one read: a membership's stored token, as a narrow row.
 
 A page with several embeds, the token endpoint and ``get_token`` all start here. The read
 selects only the columns a decision needs (no profile instance, one join to the tenant's
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import UpsolveProfile
@@ -24,7 +25,6 @@ COLUMNS = (
     "token",
     "token_expires_at",
     "token_refreshed_at",
-    "tenant__external_id",
     "last_error_at",
     "sync_queued_at",
     "last_seen_at",
@@ -38,21 +38,16 @@ class StoredToken:
     token: str
     expires_at: datetime | None
     refreshed_at: datetime | None
-    tenant_external_id: str | None
     last_error_at: datetime | None
     sync_queued_at: datetime | None
     last_seen_at: datetime | None
 
     def __repr__(self) -> str:
-        return f"StoredToken(expires_at={self.expires_at!r}, tenant={self.tenant_external_id!r})"
+        return f"StoredToken(expires_at={self.expires_at!r})"
 
-    def usable_for(self, tenant_external_id: str, *, now: datetime) -> bool:
-        """A JWT for this tenant that has not expired (it may be inside the refresh margin)."""
-        return (
-            self.tenant_external_id == tenant_external_id
-            and is_jwt_shaped(self.token)
-            and is_fresh(self.expires_at, 0, now=now)
-        )
+    def usable(self, *, now: datetime) -> bool:
+        """A JWT that has not expired (it may be inside the refresh margin)."""
+        return is_jwt_shaped(self.token) and is_fresh(self.expires_at, 0, now=now)
 
     def fresh(self, margin: float, *, now: datetime) -> bool:
         """Valid for at least ``margin`` more seconds (cut to fit a short token's lifetime)."""
@@ -68,14 +63,19 @@ class StoredToken:
         return self.last_seen_at is not None and now - self.last_seen_at < window
 
 
-def read_stored_token(user_pk: UserPk) -> StoredToken | None:
-    """The stored token row of ``user_pk``, or ``None`` when the user has no profile yet."""
-    row = UpsolveProfile.objects.filter(user_id=user_pk).order_by().values_list(*COLUMNS)[:1]
+def of_membership(user_pk: UserPk, tenant: str) -> QuerySet[UpsolveProfile]:
+    """The profile of user ``user_pk`` in the tenant whose external id is ``tenant``."""
+    return UpsolveProfile.objects.filter(user_id=user_pk, tenant__external_id=tenant)
+
+
+def read_stored_token(user_pk: UserPk, tenant: str) -> StoredToken | None:
+    """The stored token row of a membership, or ``None`` when it has no profile yet."""
+    row = of_membership(user_pk, tenant).order_by().values_list(*COLUMNS)[:1]
     for values in row:
         return StoredToken(*values)
     return None
 
 
-def mark_seen(user_pk: UserPk, *, now: datetime | None = None) -> None:
-    """Record that ``user_pk`` is here now: the proactive refresh serves users seen lately."""
-    UpsolveProfile.objects.filter(user_id=user_pk).update(last_seen_at=now or timezone.now())
+def mark_seen(user_pk: UserPk, tenant: str, *, now: datetime | None = None) -> None:
+    """Record that a member is here now: the proactive refresh serves those seen lately."""
+    of_membership(user_pk, tenant).update(last_seen_at=now or timezone.now())

@@ -36,26 +36,33 @@ def _defer_until_breaker_closes(scheduled: Task[..., Any], *args: object, **kwar
 
 
 @task(backend=upsolve_settings.TASK_BACKEND)
-def sync_user(user_pk: str, *, fresh_token: bool = False, valid_for: float | None = None) -> str:
-    """Register the user (and tenant) if needed and store a token; returns the outcome."""
+def sync_user(
+    user_pk: str,
+    *,
+    tenant: str | None = None,
+    fresh_token: bool = False,
+    valid_for: float | None = None,
+) -> str:
+    """Register a membership (user and tenant) if needed and store a token; the outcome."""
     user = get_user_model()._default_manager.filter(pk=user_pk).first()
     if user is None:
         return "gone"
     deferred = False
     try:
-        if services.sync_in_background(user, fresh_token=fresh_token, valid_for=valid_for) is None:
-            return "not-eligible"
-        return "synced"
+        synced = services.sync_in_background(
+            user, tenant=tenant, fresh_token=fresh_token, valid_for=valid_for
+        )
+        return "synced" if synced is not None else "not-listed"
     except UpsolveBreakerOpen:
         deferred = _defer_until_breaker_closes(
-            sync_user, user_pk, fresh_token=fresh_token, valid_for=valid_for
+            sync_user, user_pk, tenant=tenant, fresh_token=fresh_token, valid_for=valid_for
         )
         return "deferred" if deferred else "breaker-open"
     except UpsolveError:
         return "failed"  # Logged and recorded on the profile by the services.
     finally:
-        if not deferred:
-            background.unmark_queued(user_pk)
+        if not deferred and tenant is not None:
+            background.unmark_queued(user_pk, tenant)
 
 
 @task(backend=upsolve_settings.TASK_BACKEND)

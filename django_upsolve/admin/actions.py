@@ -42,7 +42,7 @@ def _run(
     All profiles share one background budget (``DEADLINE``), so an action during an
     outage ends within it instead of waiting out each profile's retries in turn.
     """
-    profiles = list(queryset.select_related("user")[: ACTION_LIMIT + 1])
+    profiles = list(queryset.select_related("user", "tenant")[: ACTION_LIMIT + 1])
     if len(profiles) > ACTION_LIMIT:
         modeladmin.message_user(
             request,
@@ -115,7 +115,9 @@ def refresh_tokens(
         modeladmin,
         request,
         queryset,
-        lambda profile, policy: services.refresh_token(profile.user, policy=policy),
+        lambda profile, policy: services.refresh_token(
+            profile.user, tenant=profile.external_id, policy=policy
+        ),
         log_message="Refreshed the Upsolve token.",
         success=lambda n: (
             ngettext(
@@ -139,7 +141,9 @@ def reregister(
         modeladmin,
         request,
         queryset,
-        lambda profile, policy: services.reregister(profile.user, policy=policy),
+        lambda profile, policy: services.reregister(
+            profile.user, tenant=profile.external_id, policy=policy
+        ),
         log_message="Registered again with Upsolve.",
         success=lambda n: (
             ngettext(

@@ -149,7 +149,6 @@ class UpsolveProfileInline(ProfileColumns, _StackedInline):
     fk_name = "user"
     can_delete = False
     extra = 0
-    max_num = 1
     template = "admin/django_upsolve/edit_inline/profile.html"
     fields = readonly_fields = (
         "profile_link",

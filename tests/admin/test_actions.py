@@ -132,7 +132,7 @@ def test_an_ineligible_user_is_reported(admin_client, make_profile, set_upsolve,
     ((level, text),) = messages_of(response)
     assert level == "error"
     assert "nomail" in text
-    assert "adapter leaves this user out" in text
+    assert "adapter leaves this membership out" in text
     assert upsolve_sandbox.calls == []
 
 

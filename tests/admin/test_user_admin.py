@@ -48,8 +48,8 @@ def test_add_profile_inline_shows_the_profile_on_the_user_page(
     assert "valid until" in html
     assert profile.tenant.name in html
     # Read-only: no form field of the profile, no delete box, no "add another".
-    assert "upsolve_profile-0-role_id" not in html
-    assert "upsolve_profile-0-DELETE" not in html
+    assert "upsolve_profiles-0-role_id" not in html
+    assert "upsolve_profiles-0-DELETE" not in html
 
 
 @pytest.mark.django_db
@@ -64,13 +64,13 @@ def test_saving_the_user_page_leaves_the_profile_alone(admin_client, user_admin,
             "username": "ada",
             "date_joined_0": "2026-01-01",
             "date_joined_1": "00:00:00",
-            "upsolve_profile-TOTAL_FORMS": "1",
-            "upsolve_profile-INITIAL_FORMS": "1",
-            "upsolve_profile-MIN_NUM_FORMS": "0",
-            "upsolve_profile-MAX_NUM_FORMS": "1",
-            "upsolve_profile-0-id": str(profile.pk),
-            "upsolve_profile-0-user": str(profile.user.pk),
-            "upsolve_profile-0-DELETE": "on",
+            "upsolve_profiles-TOTAL_FORMS": "1",
+            "upsolve_profiles-INITIAL_FORMS": "1",
+            "upsolve_profiles-MIN_NUM_FORMS": "0",
+            "upsolve_profiles-MAX_NUM_FORMS": "1",
+            "upsolve_profiles-0-id": str(profile.pk),
+            "upsolve_profiles-0-user": str(profile.user.pk),
+            "upsolve_profiles-0-DELETE": "on",
         }
     )
     data.pop("password", None)

@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from django_upsolve import background, refresh, services
+from django_upsolve.memberships import membership_of
 from django_upsolve.models import UpsolveProfile
 from django_upsolve.stored_token import read_stored_token
 from django_upsolve.taskframework import task_backends
@@ -56,13 +57,14 @@ class _Syncs:
 def test_a_background_login_queues_one_sync_and_calls_nothing(
     client, http, queued, django_capture_on_commit_callbacks
 ):
-    make_user("ada")
+    ada = make_user("ada")
     with django_capture_on_commit_callbacks(execute=True):
         log_in(client, "ada")
     assert len(http.calls) == 0
     (result,) = queued
     assert result.task.name == "sync_user"
-    assert result.kwargs == {"fresh_token": True, "valid_for": None}
+    assert result.args == [str(ada.pk)]
+    assert result.kwargs == {"tenant": f"user-{ada.pk}", "fresh_token": True, "valid_for": None}
     profile = UpsolveProfile.objects.get()
     assert profile.sync_queued_at is not None
     assert profile.last_seen_at is not None
@@ -84,13 +86,13 @@ def test_many_logins_and_pages_lead_to_one_sync_in_flight(
 
 @override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
 def test_a_lost_sync_is_queued_again_after_its_ttl(queued, django_capture_on_commit_callbacks):
-    ada = make_user("ada")
+    membership = membership_of(make_user("ada"))
     with django_capture_on_commit_callbacks(execute=True):
-        assert background.request_sync(ada.pk)
+        assert background.request_sync(membership)
         UpsolveProfile.objects.update(
             sync_queued_at=timezone.now() - background.QUEUED_TTL - timedelta(seconds=1)
         )
-        assert background.request_sync(ada.pk)
+        assert background.request_sync(membership)
     assert len(queued) == 2
 
 
@@ -149,7 +151,7 @@ def test_a_fresh_render_is_one_narrow_query_for_every_embed_of_the_page(
     make_user_with_token, queued, django_assert_num_queries
 ):
     ada = make_user_with_token(lifetime=3600)
-    services.mark_seen(ada.pk)
+    services.mark_seen(ada.pk, f"user-{ada.pk}")
     request = make_request(ada)
     with django_assert_num_queries(1) as captured:
         render('{% upsolve_dashboard "a" %}{% upsolve_dashboard "b" %}{% upsolve_token %}', request)
@@ -237,7 +239,7 @@ def test_refresh_due_renews_tokens_in_process(make_user_with_token, upsolve_sand
     summary = refresh.refresh_due()
     assert (summary.due, summary.refreshed, summary.failed) == (1, 1, 0)
     assert upsolve_sandbox.count("user-token") == before + 1
-    row = read_stored_token(ada.pk)
+    row = read_stored_token(ada.pk, f"user-{ada.pk}")
     assert row is not None and row.fresh(refresh.lead(), now=timezone.now())
 
 
@@ -265,10 +267,10 @@ def test_a_sync_that_finds_the_breaker_open_is_deferred_until_it_closes(queued):
     from django_upsolve.tasks import sync_user
 
     ada = make_user("ada")
-    background.mark_queued(ada.pk, timezone.now())
+    background.mark_queued(membership_of(ada), timezone.now())
     for _ in range(5):
         breaker.record_failure()
-    assert sync_user.call(str(ada.pk)) == "deferred"
+    assert sync_user.call(str(ada.pk), tenant=f"user-{ada.pk}") == "deferred"
     (again,) = queued
     assert again.task.run_after is not None
     assert again.task.run_after.timestamp() >= breaker.status().open_until

@@ -25,7 +25,8 @@ def test_every_setting_has_an_accessor_returning_its_default():
 
 def test_new_settings_defaults():
     assert upsolve_settings.TASK_BACKEND == "default"
-    assert upsolve_settings.ACTIVE_WINDOW == 8 * 3600
+    assert upsolve_settings.ACTIVE_WINDOW == 3600
+    assert upsolve_settings.LOGIN_MEMBERSHIPS == 1
     assert upsolve_settings.SYNC_MODE == "inline"
 
 

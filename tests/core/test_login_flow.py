@@ -71,7 +71,11 @@ def test_bodies_match_the_contract_and_what_is_stored(client, upsolve_sandbox):
         "name": "Ada Lovelace",
         "properties": {"organization_id": "acme.test", "user_pk": user.pk},
     }
-    assert token_body == {"userId": str(profile.upsolve_user_id), "expiration": 3600}
+    assert token_body == {
+        "userId": str(profile.upsolve_user_id),
+        "organizationId": str(tenant.upsolve_id),
+        "expiration": 3600,
+    }
     assert upsolve_sandbox.organizations().get().id == tenant.upsolve_id
     assert upsolve_sandbox.users().get().id == profile.upsolve_user_id
     assert tenant.registered_at and tenant.name == "Acme.Test"
@@ -341,7 +345,7 @@ def test_changed_details_are_sent_again_on_the_next_login(client, upsolve_sandbo
 
 
 @pytest.mark.django_db
-def test_a_user_moved_to_another_tenant_is_registered_there_before_a_token(upsolve_sandbox):
+def test_a_user_moved_to_another_tenant_becomes_a_new_member_there(upsolve_sandbox):
     ada = make_user("ada", "ada@acme.test")
     with shared_tenants():
         old_token = get_token(ada)
@@ -354,9 +358,12 @@ def test_a_user_moved_to_another_tenant_is_registered_there_before_a_token(upsol
         "register-user",
         "user-token",
     ]
-    profile = UpsolveProfile.objects.get(user=ada)
-    assert profile.tenant.external_id == "globex.test"
-    assert upsolve_sandbox.users().get().organization.external_id == "globex.test"
+    acme, globex = UpsolveProfile.objects.order_by("pk")
+    assert (acme.tenant.external_id, globex.tenant.external_id) == ("acme.test", "globex.test")
+    assert globex.token == new_token
+    assert acme.upsolve_user_id != globex.upsolve_user_id  # one Upsolve user per membership
+    users = {u.organization.external_id: u.id for u in upsolve_sandbox.users()}
+    assert users == {"acme.test": acme.upsolve_user_id, "globex.test": globex.upsolve_user_id}
 
 
 @pytest.mark.django_db
@@ -378,10 +385,12 @@ def test_page_sync_runs_in_a_savepoint_inside_a_transaction(upsolve_sandbox, mon
     from django_upsolve import services
 
     ada = make_user("ada")
+    tenant = UpsolveTenant.objects.create(external_id="acme", name="Acme")
 
     def broken_sync(*args, **kwargs):
-        UpsolveProfile.objects.create(user=ada)
-        UpsolveProfile.objects.create(user=ada)  # IntegrityError: breaks a bare transaction
+        UpsolveProfile.objects.create(user=ada, tenant=tenant)
+        # IntegrityError (one profile per membership): breaks a bare transaction.
+        UpsolveProfile.objects.create(user=ada, tenant=tenant)
 
     monkeypatch.setattr(services, "_sync", broken_sync)
     with transaction.atomic():

@@ -39,4 +39,4 @@ def test_login_by_email_registers_and_stores_a_token(client, upsolve_sandbox):
         "organization_id": f"user-{user.pk}"
     }
     assert get_token(user) == profile.token
-    assert user.upsolve_profile == profile
+    assert list(user.upsolve_profiles.all()) == [profile]

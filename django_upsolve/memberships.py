@@ -1,0 +1,119 @@
+"""Memberships: a user in one tenant, as the adapter sees them; Upsolve's unit of a user.
+
+Upsolve puts each project user in exactly one organization, so a person in several tenants
+is one Upsolve user per membership. The adapter lists a user's tenants and picks the one a
+request is about; each operation asks it once and passes the :class:`Membership` down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+
+from . import payloads
+from .adapter import Tenant, UpsolveAdapter, get_adapter
+from .conf import upsolve_settings
+from .models import UpsolveProfile, UpsolveTenant
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A user in one of their tenants, with the adapter that said so.
+
+    The user's name, role and properties are asked only when a registration is compared or
+    sent, and then once. They are checked when first read, inside the sync, so a value the
+    adapter got wrong is logged and recorded on the profile like any other failure.
+    """
+
+    user: AbstractBaseUser
+    tenant: Tenant
+    adapter: UpsolveAdapter
+
+    @property
+    def external_id(self) -> str:
+        """The tenant's own id: with the user, it names the membership."""
+        return self.tenant.external_id
+
+    @cached_property
+    def organization_fields(self) -> payloads.OrganizationFields:
+        """The tenant as Upsolve is told it."""
+        tenant = self.tenant
+        return payloads.OrganizationFields.build(
+            external_id=tenant.external_id, name=tenant.name, properties=tenant.properties
+        )
+
+    @cached_property
+    def user_fields(self) -> payloads.UserFields:
+        """The name, role and properties the adapter wants Upsolve to know the member by."""
+        user, adapter, tenant = self.user, self.adapter, self.tenant
+        return payloads.UserFields.build(
+            name=adapter.get_user_name(user),
+            role_id=adapter.role_id_in(user, tenant),
+            properties=adapter.get_user_properties(user, tenant),
+        )
+
+
+def memberships_of(user: AbstractBaseUser) -> list[Membership]:
+    """Every membership of ``user`` the adapter lists; none when it leaves the user out."""
+    adapter = get_adapter()
+    if not adapter.is_eligible(user):
+        return []
+    return [Membership(user, tenant, adapter) for tenant in adapter.get_tenants(user)]
+
+
+def membership_of(
+    user: AbstractBaseUser,
+    *,
+    request: HttpRequest | None = None,
+    tenant: str | None = None,
+) -> Membership | None:
+    """One membership of ``user``, or ``None`` when the adapter does not list it.
+
+    ``tenant`` (an external id) names it; otherwise ``request`` decides, through the
+    adapter's ``get_active_tenant``; otherwise it is the first listed. A tenant the adapter
+    no longer lists is never answered, so its token is never served again.
+    """
+    adapter = get_adapter()
+    if not adapter.is_eligible(user):
+        return None
+    listed = adapter.get_tenants(user)
+    if tenant is None and request is not None and _picks_active(adapter):
+        active = adapter.get_active_tenant(request, user)
+        if active is None:
+            return None
+        tenant = active.external_id
+    for candidate in listed:
+        if tenant is None or candidate.external_id == tenant:
+            return Membership(user, candidate, adapter)
+    return None
+
+
+def _picks_active(adapter: UpsolveAdapter) -> bool:
+    """Whether the adapter overrides ``get_active_tenant`` (the default is the first listed,
+    which costs asking for the list twice)."""
+    return type(adapter).get_active_tenant is not UpsolveAdapter.get_active_tenant
+
+
+def login_memberships(user: AbstractBaseUser, request: HttpRequest | None) -> list[Membership]:
+    """The memberships a login syncs: the active one first, then the next ones listed, at
+    most ``LOGIN_MEMBERSHIPS`` in all."""
+    listed = memberships_of(user)
+    active = membership_of(user, request=request) if request is not None else None
+    if active is not None:
+        listed = [active] + [m for m in listed if m.external_id != active.external_id]
+    return listed[: upsolve_settings.LOGIN_MEMBERSHIPS]
+
+
+def membership_profile(membership: Membership) -> UpsolveProfile:
+    """The membership's profile row (and its tenant's), created unregistered if new."""
+    fields = membership.organization_fields
+    tenant, _ = UpsolveTenant.objects.get_or_create(
+        external_id=fields.external_id,
+        defaults={"name": fields.name, "properties": fields.properties},
+    )
+    # get_or_create reads again when a concurrent caller inserted the row first.
+    profile, _ = UpsolveProfile.objects.get_or_create(user_id=membership.user.pk, tenant=tenant)
+    return profile
