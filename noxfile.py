@@ -1,8 +1,9 @@
 """Every supported Python × Django, and the checks CI runs (``.ci/run`` runs ``nox``).
 
-``nox -l`` lists the sessions, ``nox`` runs them all, ``nox -t checks`` the quick ones,
-``nox -s lint``, ``nox -s "tests(python='3.13', django='6.1')"`` one. Arguments after ``--``
-go to pytest: ``nox -s "tests(python='3.12', django='6.0')" -- -k login``.
+``nox -l`` lists the sessions; ``nox`` runs them all (the checks first, then the tests);
+``nox -t checks`` the quick ones; ``nox -s lint`` or ``nox -s "tests(python='3.13',
+django='6.1')"`` one. Arguments after ``--`` go to pytest:
+``nox -s "tests(python='3.12', django='6.0')" -- -k login``.
 A Python version that is not installed fails its sessions: none is skipped.
 """
 
@@ -36,32 +37,6 @@ NEWEST, NEWEST_DJANGO = MATRIX[-1]
 # What the sdist ships besides the package: enough to run the tests and build the docs.
 SDIST = ("CHANGELOG.rst", "README.rst", "LICENSE", "manage.py", "tests", "docs", "demo_project")
 POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
-
-
-@nox.session(tags=["tests"])
-@nox.parametrize(("python", "django"), MATRIX)
-def tests(session: nox.Session, django: str) -> None:
-    """The README's test command, ``python -m pytest``, against one Django release.
-
-    The middle of the matrix runs on SQLite without the browser tests; its two ends run
-    everything on SQLite, then the suite again on PostgreSQL (the browser tests drive the
-    demo, whose database is its own, so they run once).
-    """
-    session.install("-e", ".[test]", DJANGO[django])
-    session.run("python", "-m", "django", "--version")
-    if (session.python, django) in FULL:
-        session.run("python", "-m", "pytest", *session.posargs)
-        session.run(
-            "python",
-            "-m",
-            "pytest",
-            "-m",
-            "not browser",
-            *session.posargs,
-            env={"DATABASE_URL": POSTGRES_URL},
-        )
-    else:
-        session.run("python", "-m", "pytest", "-m", "not browser", *session.posargs)
 
 
 @nox.session(python=NEWEST, tags=["checks"])
@@ -150,6 +125,32 @@ def package(session: nox.Session) -> None:
     session.run(*manage, "check", "--fail-level", "WARNING", env=env, external=True)
     session.run(*manage, "migrate", "--no-input", env=env, external=True)
     session.run(python, "login.py", env=env, external=True)
+
+
+@nox.session(tags=["tests"])
+@nox.parametrize(("python", "django"), MATRIX)
+def tests(session: nox.Session, django: str) -> None:
+    """The README's test command, ``python -m pytest``, against one Django release.
+
+    The middle of the matrix runs on SQLite without the browser tests; its two ends run
+    everything on SQLite, then the suite again on PostgreSQL (the browser tests drive the
+    demo, whose database is its own, so they run once).
+    """
+    session.install("-e", ".[test]", DJANGO[django])
+    session.run("python", "-m", "django", "--version")
+    if (session.python, django) in FULL:
+        session.run("python", "-m", "pytest", *session.posargs)
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            "-m",
+            "not browser",
+            *session.posargs,
+            env={"DATABASE_URL": POSTGRES_URL},
+        )
+    else:
+        session.run("python", "-m", "pytest", "-m", "not browser", *session.posargs)
 
 
 def source_files(session: nox.Session) -> list[str]:
