@@ -20,7 +20,7 @@
 - W001 API_KEY has neither the ``up_admin_`` nor the ``up_embed_`` prefix
 - W002 REFRESH_MARGIN is not shorter than TOKEN_EXPIRATION
 - W003 the cache used for locks and the breaker is per-process (local memory)
-- W004 E001 outside ``check --deploy``: one warning naming every missing setting
+- W006 E001 outside ``check --deploy``: one warning naming every missing setting
 
 :func:`check_settings` reports every problem, E001 included (``upsolve_status`` shows
 them all); Django runs it through :func:`check_development` and :func:`check_deployment`.
@@ -83,7 +83,7 @@ def _is_loopback(host: str) -> bool:
 
 @checks.register()
 def check_development(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Every problem of :func:`check_settings`, but missing credentials only warn (W004).
+    """Every problem of :func:`check_settings`, but missing credentials only warn (W006).
 
     These checks run before every management command: an error would stop ``migrate``
     and ``test`` in a CI that has no Upsolve credentials.
@@ -108,7 +108,7 @@ def _missing_warning() -> checks.CheckMessage:
         f"{listed} {'is' if len(names) == 1 else 'are'} not set: logins cannot reach Upsolve.",
         "Fine in development and in a CI without credentials; check --deploy fails "
         "until they are set.",
-        "W004",
+        "W006",
     )
 
 

@@ -440,7 +440,7 @@ ONE_PER_ID = {  # E001 fails only check --deploy: tests/core/test_credential_che
     "E014": {"ADAPTER": f"{__name__}.ExplodingAdapter"},
     "W001": {"API_KEY": "sk_live_123"},
     "W002": {"REFRESH_MARGIN": 3600},
-    "W004": {"PROJECT_ID": ""},
+    "W006": {"PROJECT_ID": ""},
 }
 
 

@@ -51,7 +51,7 @@ def test_development_commands_only_warn():
     with upsolve(NO_CREDENTIALS):
         found = check_development()
 
-    assert [message.id for message in found] == ["django_upsolve.W004"]
+    assert [message.id for message in found] == ["django_upsolve.W006"]
     assert found[0].msg == (
         "UPSOLVE['API_KEY'], UPSOLVE['PROJECT_ID'], UPSOLVE['DEFAULT_ROLE_ID'] are not set: "
         "logins cannot reach Upsolve."
@@ -64,7 +64,7 @@ def test_one_warning_names_the_one_missing_setting(name):
     with upsolve({**GOOD, name: None}):
         [found] = check_development()
 
-    assert found.id == "django_upsolve.W004"
+    assert found.id == "django_upsolve.W006"
     assert found.msg.startswith(f"UPSOLVE[{name!r}] is not set")
 
 
@@ -72,7 +72,7 @@ def test_other_errors_stay_errors_in_development():
     with upsolve({**NO_CREDENTIALS, "TOKEN_EXPIRATION": 0}):
         found = {message.id for message in check_development()}
 
-    assert found == {"django_upsolve.W004", "django_upsolve.E005"}
+    assert found == {"django_upsolve.W006", "django_upsolve.E005"}
 
 
 @pytest.mark.parametrize("value", [NO_CREDENTIALS, {}, None])
@@ -102,7 +102,7 @@ def test_manage_py_check_passes_with_a_warning():
     with upsolve(NO_CREDENTIALS):
         output = run_check()
 
-    assert "django_upsolve.W004" in output
+    assert "django_upsolve.W006" in output
     assert "django_upsolve.E001" not in output
 
 
@@ -171,7 +171,7 @@ def test_a_project_without_credentials_migrates_but_does_not_deploy(tmp_path: Pa
     migrate = manage("migrate", "--no-input")
     assert migrate.returncode == 0, migrate.stderr
     assert "Applying django_upsolve.0001_initial... OK" in migrate.stdout
-    assert "django_upsolve.W004" in migrate.stderr
+    assert "django_upsolve.W006" in migrate.stderr
 
     deploy = manage("check", "--deploy")
     assert deploy.returncode == 1
