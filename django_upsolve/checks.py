@@ -1,6 +1,7 @@
 """System checks for the ``UPSOLVE`` settings (ids ``django_upsolve.E0xx`` / ``W0xx``).
 
-- E001 a required setting (API_KEY, PROJECT_ID, DEFAULT_ROLE_ID) is missing
+- E001 a required setting (API_KEY, PROJECT_ID, DEFAULT_ROLE_ID) is missing; only
+  ``check --deploy`` reports it, so that a CI without credentials can still migrate and test
 - E002 PROJECT_ID or DEFAULT_ROLE_ID is not a UUID
 - E003 API_URL, HUB_URL or APPLICATION_HUB_URL uses http (allowed in DEBUG and for
   loopback hosts)
@@ -19,7 +20,10 @@
 - W001 API_KEY has neither the ``up_admin_`` nor the ``up_embed_`` prefix
 - W002 REFRESH_MARGIN is not shorter than TOKEN_EXPIRATION
 - W003 the cache used for locks and the breaker is per-process (local memory)
+- W006 E001 outside ``check --deploy``: one warning naming every missing setting
 
+:func:`check_settings` reports every problem, E001 included (``upsolve_status`` shows
+them all); Django runs it through :func:`check_development` and :func:`check_deployment`.
 Each value is validated by its accessor in :mod:`django_upsolve.conf`, so a value
 that passes here never fails at run time for its type or shape. The check never
 raises, whatever the settings hold.
@@ -36,7 +40,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import checks
 
-from .conf import DEFAULTS, URLS, Problem, SettingError, shown, upsolve_settings
+from .conf import DEFAULTS, REQUIRED, URLS, Problem, SettingError, shown, upsolve_settings
 from .exceptions import UpsolveImproperlyConfigured
 from .redaction import excerpt
 
@@ -52,6 +56,7 @@ IDS: dict[Problem, str] = {
     "choice": "E012",
     "text": "E013",
 }
+MISSING = f"django_upsolve.{IDS['missing']}"
 ADAPTER_HINT = "Point UPSOLVE['ADAPTER'] at an UpsolveAdapter subclass."
 URL_REASONS = {
     "API_URL": "The API key travels in every request",
@@ -78,8 +83,38 @@ def _is_loopback(host: str) -> bool:
 
 
 @checks.register()
+def check_development(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Every problem of :func:`check_settings`, but missing credentials only warn (W006).
+
+    These checks run before every management command: an error would stop ``migrate``
+    and ``test`` in a CI that has no Upsolve credentials.
+    """
+    found = check_settings()
+    kept = [message for message in found if message.id != MISSING]
+    if len(kept) < len(found):
+        kept.append(_missing_warning())
+    return kept
+
+
+@checks.register(deploy=True)
+def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Missing credentials (E001) block a deployment: ``check --deploy`` fails on them."""
+    return [message for message in check_settings() if message.id == MISSING]
+
+
+def _missing_warning() -> checks.CheckMessage:
+    names = [name for name in REQUIRED if not upsolve_settings.get(name)]
+    listed = ", ".join(f"UPSOLVE[{name!r}]" for name in names)
+    return _warning(
+        f"{listed} {'is' if len(names) == 1 else 'are'} not set: logins cannot reach Upsolve.",
+        "Fine in development and in a CI without credentials; check --deploy fails "
+        "until they are set.",
+        "W006",
+    )
+
+
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Validate the ``UPSOLVE`` settings dict."""
+    """Validate the ``UPSOLVE`` settings dict: every problem, missing credentials as E001."""
     raw = getattr(settings, "UPSOLVE", None) or {}
     if not isinstance(raw, dict):
         return [_error("settings.UPSOLVE is not a dict.", "Set UPSOLVE = {...}.", "E006")]
