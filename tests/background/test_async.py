@@ -57,8 +57,8 @@ def test_alogin_queues_the_sync_without_blocking_the_event_loop(site: Site) -> N
     [first] = site.tasks()
     assert (first["status"], first["args_kwargs"]["args"]) == ("READY", ["1"])
 
-    # The next login's enqueue has to wait for ada's profile row, locked here: meanwhile the
-    # event loop goes on serving other requests.
+    # The sync ran (a worker clears its mark). The next login's enqueue then has to update
+    # ada's profile row, locked here: while it waits, the event loop serves other requests.
     answers: dict[str, Any] = {}
 
     def log_in_again() -> None:
