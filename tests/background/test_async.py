@@ -104,20 +104,7 @@ def test_async_views_serve_the_token_a_worker_stored(site: Site) -> None:
     assert site.worker_upsolve.tokens == [token]
 
 
-@pytest.mark.parametrize(
-    "user",
-    [
-        pytest.param(
-            "lazy",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="embed._decide reads request.user.is_authenticated outside its try: "
-                "the lazy user's session load raises SynchronousOnlyOperation first",
-            ),
-        ),
-        "awaited",
-    ],
-)
+@pytest.mark.parametrize("user", ["lazy", "awaited"])
 def test_tags_rendered_on_the_event_loop_log_why_and_show_the_placeholder(
     site: Site, user: str
 ) -> None:
