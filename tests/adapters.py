@@ -69,3 +69,33 @@ def counting_adapter() -> Iterator[Counter[str]]:
         UPSOLVE={**upsolve_settings.raw, "ADAPTER": "tests.adapters.CountingAdapter"}
     ):
         yield CountingAdapter.calls
+
+
+class TwoOrganizationsAdapter(UpsolveAdapter):
+    """Every user belongs to ``acme`` and ``globex``; the session's ``org`` picks the active
+    one, and the role differs per organization."""
+
+    ROLES: ClassVar[dict[str, str]] = {
+        "acme": "11111111-1111-4111-8111-111111111111",
+        "globex": "22222222-2222-4222-8222-222222222222",
+    }
+
+    def get_tenants(self, user: Any) -> list[Tenant]:
+        return [Tenant(external_id=org, name=org.title()) for org in self.ROLES]
+
+    def get_active_tenant(self, request: Any, user: Any) -> Tenant | None:
+        active = request.session.get("org", "acme")
+        return next((t for t in self.get_tenants(user) if t.external_id == active), None)
+
+    def get_role_id(self, user: Any, tenant: Tenant | None = None) -> str:
+        return self.ROLES[tenant.external_id] if tenant is not None else self.ROLES["acme"]
+
+
+class OneTenantPerUserAdapter(UpsolveAdapter):
+    """An adapter written before memberships: ``get_tenant`` and a one-argument role hook."""
+
+    def get_tenant(self, user: Any) -> Tenant | None:
+        return Tenant(external_id="legacy", name="Legacy")
+
+    def get_role_id(self, user: Any) -> str:  # type: ignore[override]
+        return "33333333-3333-4333-8333-333333333333"

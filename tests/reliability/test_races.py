@@ -120,3 +120,19 @@ def test_without_a_shared_cache_the_row_lock_registers_a_tenant_once(
     assert UpsolveProfile.objects.count() == 12
     assert_rows_whole()
     assert_nothing_went_wrong(logs)
+
+
+@pytest.mark.parametrize("database", on("default", "postgres"), indirect=True)
+def test_concurrent_first_uses_of_two_memberships_register_each_once(database, server, logs):
+    server.always(SLOW)
+    ada = make_user("ada")
+    with override_upsolve(ADAPTER="tests.adapters.TwoOrganizationsAdapter"):
+        tokens = in_threads(16, lambda n: get_token(ada, tenant=("acme", "globex")[n % 2]))
+    assert server.count("register-organization") == 2
+    assert server.count("register-user") == 2
+    assert all(tokens)
+    by_org = {p.tenant.external_id: p.token for p in UpsolveProfile.objects.filter(user=ada)}
+    assert set(tokens[0::2]) == {by_org["acme"]}
+    assert set(tokens[1::2]) == {by_org["globex"]}
+    assert_rows_whole()
+    assert_nothing_went_wrong(logs)
