@@ -188,6 +188,11 @@ class UpsolveProfile(RegistrationRecord):
     role_id = models.UUIDField(_("role id"), null=True, blank=True)
     name = models.CharField(_("name sent"), max_length=255, blank=True)
     properties = models.JSONField(_("properties sent"), default=dict, blank=True)
+    #: A digest of the name, role and properties the token was issued for (see
+    #: ``payloads.UserFields.fingerprint``): a change the adapter reports voids the token.
+    access_fingerprint = models.CharField(
+        _("access fingerprint"), max_length=64, blank=True, editable=False
+    )
     token = models.TextField(_("token"), blank=True, editable=False)
     token_expires_at = models.DateTimeField(
         _("token expires at"), null=True, blank=True, db_index=True

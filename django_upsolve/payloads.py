@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import hashlib
+import json
 import math
 import re
 import uuid
@@ -179,6 +181,13 @@ class UserFields:
             role_id=uuid_text(role_id, field="userRoleId"),
             properties=encode_properties(properties),
         )
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of these fields: stored with a token, compared on every render, so that a
+        role or property change voids the token at once (no secret: role ids are not)."""
+        canonical = json.dumps([self.name, self.role_id, self.properties], sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
     def to_body(
         self, *, project_id: str, organization_id: object, user_id: object

@@ -55,6 +55,7 @@ __all__ = [
     "fresh_profile",
     "get_fresh_profile",
     "get_token",
+    "invalidate",
     "mark_seen",
     "membership_of",
     "refresh_token",
@@ -149,7 +150,8 @@ def current_token(membership: Membership) -> CurrentToken | NoToken:
     """
     user, now, margin = membership.user, timezone.now(), upsolve_settings.REFRESH_MARGIN
     row = read_stored_token(user.pk, membership.external_id)
-    usable = row is not None and row.usable(now=now)
+    fingerprint = membership.user_fields.fingerprint
+    usable = row is not None and row.usable(fingerprint, now=now)
     if row is not None and usable and row.fresh(margin, now=now):
         _note_seen(row, membership, now)
         return _current(row)
@@ -205,7 +207,11 @@ def fresh_profile(membership: Membership, *, force: bool = False) -> UpsolveProf
     margin = upsolve_settings.REFRESH_MARGIN
     if not force:
         profile = _stored_profile(membership)
-        if profile is not None and profile.has_fresh_token(margin):
+        if (
+            profile is not None
+            and profile.has_fresh_token(margin)
+            and profile.access_fingerprint == membership.user_fields.fingerprint
+        ):
             return profile
         if profile is not None and _failed_recently(profile):
             return None  # Pages do not retry a failing user on every view.
@@ -318,6 +324,21 @@ def clear_token(profile: UpsolveProfile) -> None:
     profile.token, profile.token_expires_at = "", None
 
 
+def invalidate(user: AbstractBaseUser, *, tenant: str | None = None) -> int:
+    """Void the stored tokens of ``user`` (of one membership when ``tenant`` is given) now.
+
+    For access that changes outside what the adapter answers, or to act before the next
+    render: the next page fetches a new token, registering the member again if their role
+    or properties changed. Returns how many memberships were voided.
+    """
+    profiles = UpsolveProfile.objects.filter(user_id=user.pk)
+    if tenant is not None:
+        profiles = profiles.filter(tenant__external_id=tenant)
+    return profiles.update(
+        token="", token_expires_at=None, access_fingerprint="", updated_at=timezone.now()
+    )
+
+
 def _require(profile: UpsolveProfile | None) -> UpsolveProfile:
     if profile is None:
         raise UpsolveNotEligible("The adapter leaves this membership out of Upsolve.")
@@ -379,6 +400,8 @@ def _sync(
                     sync.register(tenant)
                     # A token issued before speaks for the old role or properties.
                     token_after = timezone.now()
+                else:
+                    sync.note_fingerprint()
                 if _needs_token(profile, token_after, valid_for):
                     sync.fetch_token(tenant)
             except UpsolveError as err:
@@ -502,6 +525,7 @@ class _UserSync:
         profile.tenant = tenant
         profile.role_id, profile.name = fields.role_id, fields.name
         profile.properties = fields.properties
+        profile.access_fingerprint = fields.fingerprint
         profile.registered_at = timezone.now()
         profile.save(
             update_fields=[
@@ -510,12 +534,21 @@ class _UserSync:
                 "role_id",
                 "name",
                 "properties",
+                "access_fingerprint",
                 "registered_at",
                 "updated_at",
             ]
         )
         logger.info("Registered user pk=%s with Upsolve.", user.pk)
         signals.user_registered.send(sender=UpsolveProfile, profile=profile, user=user)
+
+    def note_fingerprint(self) -> None:
+        """Record the fingerprint of registered fields that are unchanged (rows from before
+        fingerprints, or cleared by :func:`invalidate`), without a call."""
+        fingerprint = self.membership.user_fields.fingerprint
+        if self.profile.access_fingerprint != fingerprint:
+            self.profile.access_fingerprint = fingerprint
+            self.profile.save(update_fields=["access_fingerprint", "updated_at"])
 
     def fetch_token(self, tenant: UpsolveTenant) -> None:
         """Store a new token; a user Upsolve forgot (404) is registered again, once."""

@@ -25,6 +25,7 @@ COLUMNS = (
     "token",
     "token_expires_at",
     "token_refreshed_at",
+    "access_fingerprint",
     "last_error_at",
     "sync_queued_at",
     "last_seen_at",
@@ -38,6 +39,7 @@ class StoredToken:
     token: str
     expires_at: datetime | None
     refreshed_at: datetime | None
+    fingerprint: str
     last_error_at: datetime | None
     sync_queued_at: datetime | None
     last_seen_at: datetime | None
@@ -45,9 +47,14 @@ class StoredToken:
     def __repr__(self) -> str:
         return f"StoredToken(expires_at={self.expires_at!r})"
 
-    def usable(self, *, now: datetime) -> bool:
-        """A JWT that has not expired (it may be inside the refresh margin)."""
-        return is_jwt_shaped(self.token) and is_fresh(self.expires_at, 0, now=now)
+    def usable(self, fingerprint: str, *, now: datetime) -> bool:
+        """A JWT issued for this access (``fingerprint``) that has not expired (it may be
+        inside the refresh margin)."""
+        return (
+            self.fingerprint == fingerprint
+            and is_jwt_shaped(self.token)
+            and is_fresh(self.expires_at, 0, now=now)
+        )
 
     def fresh(self, margin: float, *, now: datetime) -> bool:
         """Valid for at least ``margin`` more seconds (cut to fit a short token's lifetime)."""

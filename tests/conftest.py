@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from django_upsolve import breaker
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
+from django_upsolve.payloads import UserFields
 from tests.helpers import make_jwt, make_user, upsolve_with
 
 pytest_plugins = ["django_upsolve.sandbox.pytest_plugin"]
@@ -116,9 +117,19 @@ def make_user_with_token(db: None) -> Callable[..., Any]:
     def make(username: str = "ada", lifetime: int = 3600) -> Any:
         user = make_user(username)
         tenant, _ = UpsolveTenant.objects.get_or_create(external_id=f"user-{user.pk}")
+        # Registered with what the default adapter answers, so the token is the member's.
+        fields = UserFields.build(
+            name=username,
+            role_id=settings.UPSOLVE["DEFAULT_ROLE_ID"],
+            properties={"organization_id": tenant.external_id},
+        )
         UpsolveProfile.objects.create(
             user=user,
             tenant=tenant,
+            name=fields.name,
+            role_id=fields.role_id,
+            properties=fields.properties,
+            access_fingerprint=fields.fingerprint,
             registered_at=timezone.now(),
             token=make_jwt(lifetime, sub=username),
             token_expires_at=timezone.now() + timedelta(seconds=lifetime),

@@ -1,0 +1,95 @@
+"""Access that changes within a tenant takes effect at the next render, in either mode."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+
+from django_upsolve import services
+from django_upsolve.adapter import Tenant, UpsolveAdapter
+from django_upsolve.models import UpsolveProfile
+from tests.embed.helpers import elements, make_request, query, render
+from tests.helpers import make_user, override_upsolve
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.embed.urls")]
+
+VIEWER = "44444444-4444-4444-8444-444444444444"
+EDITOR = "55555555-5555-4555-8555-555555555555"
+
+
+class RoleAdapter(UpsolveAdapter):
+    """One shared tenant; the role and a property come from class attributes a test changes."""
+
+    role: ClassVar[str] = EDITOR
+    region: ClassVar[str] = "eu"
+
+    def get_tenant(self, user: Any) -> Tenant | None:
+        return Tenant(external_id="acme", name="Acme")
+
+    def get_role_id(self, user: Any, tenant: Tenant | None = None) -> str:
+        return self.role
+
+    def get_user_properties(self, user: Any, tenant: Tenant) -> dict[str, str]:
+        return {"organization_id": tenant.external_id, "region": self.region}
+
+
+@pytest.fixture
+def role_adapter(monkeypatch):
+    monkeypatch.setattr(RoleAdapter, "role", EDITOR)
+    monkeypatch.setattr(RoleAdapter, "region", "eu")
+    with override_upsolve(ADAPTER=f"{__name__}.RoleAdapter"):
+        yield RoleAdapter
+
+
+def embedded(user) -> str | None:
+    frames = elements(render('{% upsolve_dashboard "d" %}', make_request(user)), "iframe")
+    return dict(query(frames[0].get("src") or frames[0]["data-upsolve-src"])).get("jwt")
+
+
+@pytest.mark.parametrize("change", ["role", "region"])
+def test_a_demoted_member_gets_a_new_token_at_the_next_render(
+    role_adapter, upsolve_sandbox, monkeypatch, change
+):
+    ada = make_user("ada")
+    services.sync_login(ada)
+    before = embedded(ada)
+    monkeypatch.setattr(RoleAdapter, change, VIEWER if change == "role" else "us")
+    after = embedded(ada)
+    assert after and after != before
+    assert upsolve_sandbox.count("register-user") == 2  # told the new access first
+    profile = UpsolveProfile.objects.get()
+    assert (str(profile.role_id), profile.properties["region"]) == (
+        RoleAdapter.role,
+        RoleAdapter.region,
+    )
+    assert embedded(ada) == after  # and then steady: no more calls
+    assert upsolve_sandbox.count("user-token") == 2
+
+
+def test_in_background_mode_the_old_token_is_not_served_after_a_change(
+    role_adapter, upsolve_sandbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    ada = make_user("ada")
+    services.sync_login(ada)
+    token = UpsolveProfile.objects.get().token
+    monkeypatch.setattr(RoleAdapter, "role", VIEWER)
+    with (
+        override_upsolve(SYNC_ON_LOGIN="background", TASK_BACKEND="dummy"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        html = render('{% upsolve_dashboard "d" %}', make_request(ada))
+    assert token not in html
+    (frame,) = elements(html, "iframe")
+    assert "hidden" in frame  # pending until the queued sync registers the new role
+
+
+def test_invalidate_voids_the_token_before_the_next_render(role_adapter, upsolve_sandbox):
+    ada = make_user("ada")
+    services.sync_login(ada)
+    assert embedded(ada)
+    assert services.invalidate(ada) == 1
+    assert UpsolveProfile.objects.get().token == ""
+    assert embedded(ada) == UpsolveProfile.objects.get().token != ""
+    assert upsolve_sandbox.count("user-token") == 2  # a new token was fetched for the page
+    assert upsolve_sandbox.count("register-user") == 1  # same access: no registration
