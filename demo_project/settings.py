@@ -84,7 +84,7 @@ LOGOUT_REDIRECT_URL = "login"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "demo_project.saas.logging.RedactTokens"}},
+    "filters": {"redact_tokens": {"()": "django_upsolve.log.RedactTokensFilter"}},
     "formatters": {
         "server": {
             "()": "django.utils.log.ServerFormatter",

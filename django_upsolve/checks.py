@@ -14,12 +14,14 @@
 - E009 API_KEY holds a character outside Latin-1 (an HTTP header cannot carry it)
 - E010 API_KEY holds whitespace or a control character
 - E011 a URL setting is not an http(s) URL with a host, or has a query string or fragment
-- E012 SYNC_ON_LOGIN is not True, False or "background"
+- E012 SYNC_ON_LOGIN is not True, False or "background", or TEST_MODE is not a bool
 - E013 API_KEY is not a string, or TASK_BACKEND or CACHE_ALIAS is not a non-empty string
 - E014 creating the ADAPTER raises
+- E018 TEST_MODE is on (``check --deploy`` only): no user would ever reach Upsolve
 - W001 API_KEY has neither the ``up_admin_`` nor the ``up_embed_`` prefix
 - W002 REFRESH_MARGIN is not shorter than TOKEN_EXPIRATION
-- W003 the cache used for locks and the breaker is per-process (local memory)
+- W003 the cache used for locks and the breaker is per-process (local memory), outside
+  DEBUG and test mode
 - W006 E001 outside ``check --deploy``: one warning naming every missing setting
 
 :func:`check_settings` reports every problem, E001 included (``upsolve_status`` shows
@@ -231,6 +233,13 @@ def _check_adapter() -> list[checks.CheckMessage]:
     return []
 
 
+def _test_mode() -> bool:
+    try:
+        return upsolve_settings.TEST_MODE
+    except UpsolveImproperlyConfigured:
+        return False  # Reported by check_settings.
+
+
 def _check_cache() -> list[checks.CheckMessage]:
     alias = upsolve_settings.CACHE_ALIAS
     if alias not in settings.CACHES:
@@ -242,7 +251,7 @@ def _check_cache() -> list[checks.CheckMessage]:
             )
         ]
     backend = settings.CACHES[alias].get("BACKEND", "")
-    if backend in LOCAL_MEMORY_BACKENDS and not settings.DEBUG:
+    if backend in LOCAL_MEMORY_BACKENDS and not (settings.DEBUG or _test_mode()):
         return [
             _warning(
                 f"The {alias!r} cache is per-process local memory.",
@@ -316,3 +325,18 @@ def check_background(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
             )
         )
     return messages
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_test_mode(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Test mode answers every call in-process: deployed, no user would get a real token."""
+    if not _test_mode():
+        return []
+    return [
+        _error(
+            "UPSOLVE['TEST_MODE'] is on: calls to Upsolve are recorded, never sent, and every "
+            "token is fake.",
+            "Set TEST_MODE only in the settings your tests run with.",
+            "E018",
+        )
+    ]

@@ -308,7 +308,12 @@ _local = threading.local()
 
 
 def get_client() -> UpsolveClient:
-    """This thread's client for the current settings (sessions are not shared across threads)."""
+    """This thread's client for the current settings (sessions are not shared across threads);
+    with ``UPSOLVE["TEST_MODE"]``, a :class:`~django_upsolve.testing.RecordingClient`."""
+    if upsolve_settings.TEST_MODE:
+        from .testing import RecordingClient  # imported here: it imports this module
+
+        return RecordingClient.from_settings()
     options = client_options()
     cached: tuple[ClientOptions, UpsolveClient] | None = getattr(_local, "client", None)
     if cached is not None and cached[0] == options:

@@ -49,9 +49,17 @@ DEFAULTS: dict[str, Any] = {
     "BREAKER_COOLDOWN": 30,
     "BREAKER_MAX_COOLDOWN": 300,
     "CACHE_ALIAS": "default",
+    "TEST_MODE": False,
 }
 
 REQUIRED = ("API_KEY", "PROJECT_ID", "DEFAULT_ROLE_ID")
+#: What the required settings read as in test mode when left empty: nothing is sent anywhere
+#: then, so a project's CI needs no Upsolve credentials.
+TEST_MODE_PLACEHOLDERS = {
+    "API_KEY": "up_admin_test_mode_placeholder",
+    "PROJECT_ID": "00000000-0000-4000-8000-000000000001",
+    "DEFAULT_ROLE_ID": "00000000-0000-4000-8000-000000000002",
+}
 URLS = ("API_URL", "HUB_URL", "APPLICATION_HUB_URL")
 
 #: What is wrong with a value; the system checks give each kind its own id.
@@ -180,8 +188,11 @@ class UpsolveSettings:
         return self.raw.get(name, DEFAULTS[name])
 
     def require(self, name: str) -> str:
-        """Return a required string setting or raise naming the key to add."""
+        """Return a required string setting or raise naming the key to add (in test mode, a
+        placeholder when it is left empty)."""
         value = self.get(name)
+        if not value and self.get("TEST_MODE") is True and name in TEST_MODE_PLACEHOLDERS:
+            return TEST_MODE_PLACEHOLDERS[name]
         if not value:
             raise SettingError(
                 name, "missing", "is not set.", f"Add {name!r} to the UPSOLVE settings dict."
@@ -356,6 +367,20 @@ class UpsolveSettings:
     @property
     def CACHE_ALIAS(self) -> str:
         return self._text("CACHE_ALIAS", "a CACHES alias")
+
+    @property
+    def TEST_MODE(self) -> bool:
+        """Whether the three calls are answered in-process and recorded, never sent
+        (:mod:`django_upsolve.testing`): for the test suites of projects."""
+        value = self.get("TEST_MODE")
+        if not isinstance(value, bool):
+            raise SettingError(
+                "TEST_MODE",
+                "choice",
+                f"must be True or False; got {shown(value)}.",
+                "Use a boolean, not a string.",
+            )
+        return value
 
 
 upsolve_settings = UpsolveSettings()

@@ -2,7 +2,11 @@
 
 The share pages may be framed by pages of the same site only
 (``X-Frame-Options: SAMEORIGIN``): the sandbox is mounted inside the site that
-embeds it, and nothing else should frame it. They are never cached, load no
+embeds it, and nothing else should frame it. Served on a loopback host, they may also be
+framed by ``http://localhost`` and ``http://127.0.0.1`` on any port (a CSP source cannot
+name an IPv6 address), so that browsing ``localhost`` while the settings say ``127.0.0.1``
+still shows the dashboard: their own strict Content-Security-Policy then says so (its
+``frame-ancestors`` overrides ``X-Frame-Options`` in browsers). They are never cached, load no
 inline script or style (they work under a strict Content-Security-Policy) and
 send no referrer, since their URL carries the token. A dashboard declared in
 ``UPSOLVE_SANDBOX["DASHBOARDS"]`` (see :mod:`.dashboards`) draws its charts,
@@ -11,12 +15,16 @@ filtered by the token's properties; any other id shows the token's claims.
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import wraps
 from typing import Any
 
 import jwt
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -32,6 +40,13 @@ from .emulator import Emulator, EmulatorResponse, error_response
 emulator = Emulator()
 
 THEMES = ("light", "dark")
+#: The share pages' policy on a loopback host: no inline script or style, framed by loopback
+#: names.
+LOOPBACK_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self' http://localhost:* http://127.0.0.1:*"
+)
 
 
 def _http(answer: EmulatorResponse) -> HttpResponse:
@@ -102,9 +117,32 @@ def _share(request: HttpRequest, kind: str, object_id: str) -> HttpResponse:
     return render(request, "upsolve_sandbox/error.html", context, status=401)
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def framed_by_loopback(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """On a loopback host, let the loopback names frame the page (see the module's doc)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if _is_loopback(split_domain_port(request.get_host())[0]):
+            response["Content-Security-Policy"] = LOOPBACK_POLICY
+        return response
+
+    return wrapped
+
+
 @require_safe
 @never_cache
 @xframe_options_sameorigin
+@framed_by_loopback
 def share_dashboard(request: HttpRequest, dashboard_id: str) -> HttpResponse:
     """``share/dashboard/<id>?jwt=...&theme=light``: a declared dashboard, else the token card."""
     return _share(request, "dashboard", dashboard_id)
@@ -113,6 +151,7 @@ def share_dashboard(request: HttpRequest, dashboard_id: str) -> HttpResponse:
 @require_safe
 @never_cache
 @xframe_options_sameorigin
+@framed_by_loopback
 def share_application(request: HttpRequest, application_id: str) -> HttpResponse:
     """``share/application/<id>?jwt=...&theme=light``: a stand-in for an application space."""
     return _share(request, "application", application_id)

@@ -7,7 +7,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from django_upsolve import breaker
+from django_upsolve.management.commands import upsolve_sync
 from django_upsolve.models import UpsolveProfile
+from tests.commands.helpers import without_logging
 from tests.helpers import make_user, override_upsolve
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +66,90 @@ def test_failures_are_reported_and_fail_the_command(upsolve_sandbox):
     with pytest.raises(CommandError, match="1 user"):
         run()
     assert UpsolveProfile.objects.get().last_error
+
+
+# Output: progress, verbosity, each failure once ------------------------------------------
+
+
+def test_progress_lines_on_long_runs(upsolve_sandbox, monkeypatch):
+    monkeypatch.setattr(upsolve_sync, "PROGRESS_EVERY", 2)
+    for n in range(5):
+        make_user(f"user{n}")
+
+    out, err = run()
+
+    assert out.splitlines() == [
+        "2 of 5 user(s) (40%): 2 synced, 0 failed, 0 not eligible",
+        "4 of 5 user(s) (80%): 4 synced, 0 failed, 0 not eligible",
+        "Synced 5 user(s), 0 failed, 0 not eligible.",
+    ]
+    assert err == ""
+
+
+def test_short_runs_print_only_the_summary(upsolve_sandbox):
+    make_user("ada")
+
+    assert run() == ("Synced 1 user(s), 0 failed, 0 not eligible.\n", "")
+
+
+def test_verbosity_2_prints_a_line_per_user_and_no_progress(upsolve_sandbox, monkeypatch):
+    monkeypatch.setattr(upsolve_sync, "PROGRESS_EVERY", 1)
+    make_user("ada", email="ada@acme.test")
+    make_user("nomail")
+
+    with override_upsolve(ADAPTER="tests.adapters.DomainTenantAdapter"):
+        out, _ = run("-v", "2")
+
+    assert out.splitlines() == [
+        "ada: ok",
+        "nomail: not eligible",
+        "Synced 1 user(s), 0 failed, 1 not eligible.",
+    ]
+
+
+def test_verbosity_0_prints_only_failures(upsolve_sandbox, monkeypatch):
+    monkeypatch.setattr(upsolve_sync, "PROGRESS_EVERY", 1)
+    make_user("ada")
+    make_user("bob")
+    upsolve_sandbox.fail_next(422, {"status": "error", "errors": [{"field": "name"}]})
+
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="1 user"):
+        call_command("upsolve_sync", verbosity=0, stdout=out, stderr=err)
+
+    assert out.getvalue() == ""
+    assert err.getvalue().startswith("ada: Upsolve register-organization: ")
+    assert err.getvalue().count("\n") == 1
+
+
+def test_verbosity_0_prints_nothing_when_all_went_well(upsolve_sandbox):
+    make_user("ada")
+
+    assert run("-v", "0") == ("", "")
+
+
+def test_each_failure_is_written_once_without_logging(upsolve_sandbox):
+    make_user("ada")
+    upsolve_sandbox.fail_next(503, "<html>Bad gateway</html>", times=10)
+
+    err = StringIO()
+    with without_logging() as printed, pytest.raises(CommandError):
+        call_command("upsolve_sync", stdout=StringIO(), stderr=err)
+
+    assert err.getvalue().count("ada: ") == 1
+    assert err.getvalue().count("\n") == 1
+    assert printed.getvalue() == ""  # the service's WARNING did not print it a second time
+
+
+def test_an_open_breaker_stops_the_run_with_one_line(upsolve_sandbox):
+    make_user("ada")
+    make_user("bob")
+    breaker.record_failure(open_for=60)
+
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 user"):
+        call_command("upsolve_sync", stdout=StringIO(), stderr=err)
+
+    assert err.getvalue().startswith("Stopping after 1 of 2 user(s): ")
+    assert err.getvalue().count("\n") == 1
+    assert upsolve_sandbox.calls == []

@@ -3,6 +3,11 @@
 Useful right after installing the app (users who have not logged in since) and
 after changing the adapter. Uses the background budget (``DEADLINE``,
 ``MAX_RETRIES``) and stops early while the circuit breaker is open.
+
+Output, for cron and for people: each failure is written once, on stderr (the app's own log
+records of it are dropped when the project's ``LOGGING`` sends them nowhere, rather than
+printed a second time); ``-v 1`` adds a progress line every :data:`PROGRESS_EVERY` users and
+the summary, ``-v 2`` a line per user, and ``-v 0`` only the failures.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import services
 from ...exceptions import UpsolveBreakerOpen, UpsolveError, UpsolveNotEligible
+from ...log import reported_by_caller
+
+#: At ``-v 1``, a progress line after every this many users.
+PROGRESS_EVERY = 100
 
 
 class Command(BaseCommand):
@@ -32,7 +41,9 @@ class Command(BaseCommand):
             help="Send name, role and properties again even for registered users.",
         )
 
-    def handle(self, *args: Any, users: list[str], reregister: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, users: list[str], reregister: bool, verbosity: int, **options: Any
+    ) -> None:
         User = get_user_model()
         queryset = User._default_manager.order_by("pk")
         if users:
@@ -43,23 +54,35 @@ class Command(BaseCommand):
         elif "is_active" in {f.name for f in User._meta.get_fields()}:
             queryset = queryset.filter(is_active=True)
         sync = services.reregister if reregister else services.refresh_token
+        total = queryset.count()
         done = failed = skipped = 0
-        for user in queryset.iterator(chunk_size=500):
-            try:
-                sync(user)
-            except UpsolveNotEligible:
-                skipped += 1
-            except UpsolveBreakerOpen as err:
-                failed += 1
-                self.stderr.write(f"Stopping: {err}")
-                break
-            except UpsolveError as err:
-                failed += 1
-                self.stderr.write(f"{user.get_username()}: {err}")
-            else:
-                done += 1
-                if options["verbosity"] > 1:
-                    self.stdout.write(f"{user.get_username()}: ok")
-        self.stdout.write(f"Synced {done} user(s), {failed} failed, {skipped} not eligible.")
+        with reported_by_caller():
+            for seen, user in enumerate(queryset.iterator(chunk_size=500), 1):
+                name = user.get_username()
+                try:
+                    sync(user)
+                except UpsolveNotEligible:
+                    skipped += 1
+                    outcome = "not eligible"
+                except UpsolveBreakerOpen as err:
+                    failed += 1
+                    self.stderr.write(f"Stopping after {seen} of {total} user(s): {err}")
+                    break
+                except UpsolveError as err:
+                    failed += 1
+                    self.stderr.write(f"{name}: {err}")
+                    outcome = "failed"
+                else:
+                    done += 1
+                    outcome = "ok"
+                if verbosity > 1 and outcome != "failed":
+                    self.stdout.write(f"{name}: {outcome}")
+                if verbosity == 1 and seen % PROGRESS_EVERY == 0 and seen < total:
+                    self.stdout.write(
+                        f"{seen} of {total} user(s) ({seen * 100 // total}%): "
+                        f"{done} synced, {failed} failed, {skipped} not eligible"
+                    )
+        if verbosity:
+            self.stdout.write(f"Synced {done} user(s), {failed} failed, {skipped} not eligible.")
         if failed:
             raise CommandError(f"{failed} user(s) could not be synced.")
