@@ -15,7 +15,7 @@ from ... import breaker
 from ...checks import check_settings
 from ...conf import upsolve_settings
 from ...models import TokenState, UpsolveProfile, UpsolveTenant
-from ...redaction import redact
+from ...redaction import redact, redact_url
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {message.id}: {redact(str(message.msg))}")
         key = "set" if upsolve_settings.get("API_KEY") else "missing"
         self.stdout.write(f"API key: {key} (never shown)")
-        self.stdout.write(f"API URL: {redact(str(upsolve_settings.get('API_URL')))}")
+        self.stdout.write(f"API URL: {redact_url(str(upsolve_settings.get('API_URL')))}")
 
     def _breaker(self) -> None:
         try:
