@@ -63,7 +63,7 @@ _BASE64_TWINS = {"+": "-", "/": "_", "-": "+", "_": "/"}
 def redact(text: str, *secrets: str) -> str:
     """Remove the configured API key, the given secrets, anything shaped like an API key,
     a JWT or bearer credentials, and the credentials of URLs from ``text``."""
-    for secret in _variants((*secrets, *configured_secrets())):
+    for secret in _variants((*secrets, *_configured_secrets())):
         text = _redact_secret(text, secret)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(REDACTED, text)
@@ -82,7 +82,7 @@ def redact_url(url: str) -> str:
     return redact(url)
 
 
-def configured_secrets() -> tuple[str, ...]:
+def _configured_secrets() -> tuple[str, ...]:
     """``UPSOLVE["API_KEY"]`` when it is a non-empty string (read as written: redaction never
     raises over a setting the checks reject)."""
     if not settings.configured:
