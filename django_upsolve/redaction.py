@@ -94,11 +94,15 @@ def _configured_secrets() -> tuple[str, ...]:
 
 def _variants(secrets: tuple[str, ...]) -> list[str]:
     """Each secret as given, stripped, and without a key prefix (an answer may echo only the
-    key material), longest first, so that a longer form is redacted whole."""
+    key material; not when that is shorter than ``MIN_SECRET_LENGTH``: it could be any word),
+    longest first, so that a longer form is redacted whole."""
     found: set[str] = set()
     for secret in secrets:
         stripped = secret.strip()
-        found.update((secret, stripped, _KEY_PREFIX.sub("", stripped)))
+        found.update((secret, stripped))
+        material = _KEY_PREFIX.sub("", stripped)
+        if len(material) >= MIN_SECRET_LENGTH:
+            found.add(material)
     found.discard("")
     return sorted(found, key=len, reverse=True)
 

@@ -104,6 +104,11 @@ def test_the_key_material_without_its_prefix_is_redacted(set_upsolve: Any) -> No
     assert redact("field Zx81kQ0pL3vN7sR2 invalid") == f"field {REDACTED} invalid"
 
 
+def test_short_key_material_is_not_redacted_alone(set_upsolve: Any) -> None:
+    set_upsolve(API_KEY="up_embed_abc")
+    assert redact("abc up_embed_abc") == f"abc {REDACTED}"
+
+
 def test_a_stripped_key_is_redacted_when_the_setting_has_a_newline(set_upsolve: Any) -> None:
     set_upsolve(API_KEY=PREFIXLESS + "\n")
     assert redact(f"echo {PREFIXLESS}.") == f"echo {REDACTED}."
