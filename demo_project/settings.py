@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.utils.crypto import salted_hmac
 
 from django_upsolve.conf import DEFAULTS as UPSOLVE_DEFAULTS
 
@@ -118,8 +119,13 @@ if DEMO_SANDBOX:
         "DEMO_SANDBOX_DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'sandbox.sqlite3'}"
     )
     DATABASE_ROUTERS = ["demo_project.saas.routers.SandboxRouter"]
+    #: The sandbox's key, local to this demo: derived from SECRET_KEY unless given.
+    DEMO_SANDBOX_API_KEY = env("DEMO_SANDBOX_API_KEY", default="") or (
+        "up_admin_local_demo_sandbox_"
+        + salted_hmac("demo", "sandbox key", SECRET_KEY, algorithm="sha256").hexdigest()[:32]
+    )
     UPSOLVE = {
-        "API_KEY": "up_admin_demo_sandbox_key_0000000000",
+        "API_KEY": DEMO_SANDBOX_API_KEY,
         "PROJECT_ID": "6a1f8f5e-3f0b-4b43-9a55-2c7b1c0de001",
         "DEFAULT_ROLE_ID": "0c5d2d84-6a57-4cc5-8f2a-5e0b1c0de002",
         "API_URL": f"{DEMO_BASE_URL}/sandbox/api",
@@ -151,6 +157,7 @@ DEMO_DASHBOARD_ID = env("UPSOLVE_DASHBOARD_ID", default="revenue-overview")
 #: (demo_project.saas.dashboards) and filtered by each token's ``organization_id`` and
 #: ``plan`` properties, as the dashboard's row-level security rules would in Upsolve.
 UPSOLVE_SANDBOX = {
+    "API_KEY": UPSOLVE["API_KEY"] if DEMO_SANDBOX else "",
     "DASHBOARDS": {
         DEMO_DASHBOARD_ID: {
             "title": "Revenue overview",
@@ -186,5 +193,5 @@ UPSOLVE_SANDBOX = {
                 },
             ],
         }
-    }
+    },
 }

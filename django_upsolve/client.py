@@ -33,7 +33,7 @@ from .exceptions import (
     UpsolveTimeout,
     error_for,
 )
-from .redaction import excerpt
+from .redaction import excerpt, redact_url
 from .tokens import TokenExpired, TokenRejected, expiry_of
 
 logger = logging.getLogger("django_upsolve.client")
@@ -107,7 +107,8 @@ class UpsolveClient:
         self.session = session or self.create_session()
 
     def __repr__(self) -> str:
-        return f"UpsolveClient(api_url={self.api_url!r}, project_id={self.project_id!r})"
+        url = redact_url(self.api_url)
+        return f"UpsolveClient(api_url={url!r}, project_id={self.project_id!r})"
 
     @classmethod
     def from_settings(cls) -> UpsolveClient:
@@ -259,8 +260,8 @@ class UpsolveClient:
             call=call,
         )
         parsed = _parse_json(answer.body)
-        short = excerpt(answer.body, self._api_key)
         if not 200 <= answer.status < 300:
+            short = excerpt(answer.body, self._api_key)
             raise error_for(call, answer.status, parsed, answer.headers, short)
         if not isinstance(parsed, dict) or not isinstance(parsed.get("data"), dict):
             message = "The answer is not the documented JSON."
@@ -269,6 +270,7 @@ class UpsolveClient:
         else:
             data: dict[str, Any] = parsed["data"]
             return data
+        short = excerpt(answer.body, self._api_key)
         raise UpsolveBadResponse(message, status_code=answer.status, call=call, body_excerpt=short)
 
 

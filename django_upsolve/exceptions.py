@@ -48,7 +48,7 @@ class UpsolveError(Exception):
         self.message = one_line(redact(message))
         self.status_code = status_code
         self.call = call
-        self.body_excerpt = body_excerpt
+        self.body_excerpt = redact(body_excerpt)
         super().__init__(self.message)
 
     def __str__(self) -> str:

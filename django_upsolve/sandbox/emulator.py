@@ -9,12 +9,22 @@ the same over HTTP and in-process.
 Settings, read on every request (``override_settings`` works):
 
 ``UPSOLVE_SANDBOX["API_KEY"]``
-    The key the sandbox accepts; defaults to ``UPSOLVE["API_KEY"]``. Only the
-    ``Authorization: Bearer <key>`` header is read: an ``apiKey`` in the body
-    is ignored, so a client that sends it there gets a 401.
+    The key the sandbox accepts. Without it, ``UPSOLVE["API_KEY"]`` is accepted only when it
+    is not the production key; ``UPSOLVE_SANDBOX["ALLOW_PRODUCTION_KEY"] = True`` lifts that
+    rule (:mod:`.keys` says when a key counts as the production key). Only the
+    ``Authorization: Bearer <key>`` header is read: an ``apiKey`` in the body is ignored,
+    so a client that sends it there gets a 401.
 ``UPSOLVE_SANDBOX["SIGNING_KEY"]``
     The HS256 key of the tokens (use at least 32 bytes); defaults to a key
     derived from ``SECRET_KEY``.
+``UPSOLVE_SANDBOX["MAX_ORGANIZATIONS"]``, ``["MAX_USERS"]``, ``["MAX_PROPERTIES_BYTES"]``
+    What the sandbox stores at most (defaults in :data:`.conf.LIMITS`: 10,000
+    organizations, 10,000 users, 16 KiB of ``properties`` JSON per organization or user).
+    A registration that would store one more organization or user than allowed is a 429
+    with ``Retry-After: 60`` (the client does not retry it and pauses its calls for that
+    long); ``properties`` over the size are a 422 naming the field, as any invalid value.
+    Updating a user already registered is always allowed. Concurrent registrations on a
+    database other than SQLite may pass a bound by as many as run at once.
 
 The project is ``UPSOLVE["PROJECT_ID"]``; any other ``projectId`` is a 404.
 """
@@ -39,7 +49,8 @@ from django.db import IntegrityError, connections, router, transaction
 from django.utils.crypto import salted_hmac
 
 from ..conf import upsolve_settings
-from .conf import sandbox_setting
+from .conf import sandbox_limit, sandbox_setting
+from .keys import accepted_key
 from .models import SandboxOrganization, SandboxUser
 
 logger = logging.getLogger("django_upsolve.sandbox")
@@ -50,6 +61,9 @@ DEFAULT_EXPIRATION = 3600
 MAX_EXPIRATION = 7 * 24 * 3600
 #: Longest ``name``, ``externalId`` or ``projectOrganizationId`` accepted.
 MAX_TEXT_LENGTH = 255
+#: Seconds a client is told to wait when the sandbox holds all the organizations or users
+#: it may store.
+FULL_RETRY_AFTER = 60
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _DURATION = re.compile(r"([1-9][0-9]{0,9})([smhd])")
@@ -119,6 +133,17 @@ class _Reject(Exception):
     def __init__(self, status: int, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.response = error_response(status, message, **extra)
+
+
+def _make_room(stored: int, limit_name: str, noun: str) -> None:
+    """Refuse with a 429 when the sandbox already holds as many ``noun`` as allowed."""
+    limit = sandbox_limit(limit_name)
+    if stored >= limit:
+        reject = _Reject(429, f"The sandbox holds its maximum of {limit} {noun}.")
+        answer = reject.response
+        headers = {**answer.headers, "Retry-After": str(FULL_RETRY_AFTER)}
+        reject.response = EmulatorResponse(answer.status, headers, answer.body)
+        raise reject
 
 
 def _reject_constant(name: str) -> Any:
@@ -194,10 +219,13 @@ class _Body:
         for key, item in value.items():
             if isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 self.fail("properties", "values must be strings or numbers")
-                break
+                return value
             if "\x00" in key or (isinstance(item, str) and "\x00" in item):
                 self.fail("properties", "must not contain NUL characters")
-                break
+                return value
+        limit = sandbox_limit("MAX_PROPERTIES_BYTES")
+        if len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()) > limit:
+            self.fail("properties", f"must be at most {limit} bytes as JSON")
         return value
 
     def expiration(self) -> int:
@@ -281,8 +309,14 @@ class Emulator:
 
     # Requests --------------------------------------------------------------
 
-    def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> EmulatorResponse:
-        """Answer one POST to ``path`` (relative to the API base, e.g. ``"/register-user"``)."""
+    def handle(
+        self, path: str, headers: Mapping[str, str], body: bytes, *, in_process: bool = False
+    ) -> EmulatorResponse:
+        """Answer one POST to ``path`` (relative to the API base, e.g. ``"/register-user"``).
+
+        ``in_process`` says the request comes from this process (the ``responses`` sandbox of
+        tests), not over HTTP: then ``UPSOLVE["API_KEY"]`` is never the production key.
+        """
         fault = self._next_fault()
         if fault is not None:
             return fault
@@ -291,7 +325,7 @@ class Emulator:
         try:
             if route is None:
                 raise _Reject(404, "Not found")
-            self._authenticate(lowered)
+            self._authenticate(lowered, in_process=in_process)
             parsed = self._parse(lowered, body)
             with _serialised():
                 data = route(parsed)
@@ -303,8 +337,8 @@ class Emulator:
             return error_response(500, "Internal server error")
 
     @staticmethod
-    def _authenticate(headers: Mapping[str, str]) -> None:
-        expected = str(sandbox_setting("API_KEY") or upsolve_settings.get("API_KEY") or "")
+    def _authenticate(headers: Mapping[str, str], *, in_process: bool) -> None:
+        expected = accepted_key(in_process=in_process)
         scheme, _, given = headers.get("authorization", "").partition(" ")
         if not (
             expected
@@ -351,6 +385,15 @@ class Emulator:
         properties = body.properties(required=False)
         body.check()
         self._project(project_id)
+        if external_id is not None:
+            existing = SandboxOrganization.objects.filter(
+                project_id=project_id, external_id=external_id
+            ).first()
+            if existing is not None:
+                raise _Reject(
+                    409, "Organization already registered", data=_organization_data(existing)
+                )
+        _make_room(SandboxOrganization.objects.count(), "MAX_ORGANIZATIONS", "organizations")
         try:
             with transaction.atomic(using=_database()):
                 org = SandboxOrganization.objects.create(
@@ -380,6 +423,8 @@ class Emulator:
             "name": name,
             "properties": properties,
         }
+        if user_id is None or not SandboxUser.objects.filter(pk=user_id).exists():
+            _make_room(SandboxUser.objects.count(), "MAX_USERS", "users")
         if user_id is None:
             user, created = SandboxUser.objects.create(project_id=project_id, **values), True
         else:

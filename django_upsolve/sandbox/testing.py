@@ -115,7 +115,7 @@ class SandboxHandle:
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
-        answer = self.emulator.handle(path, request.headers, body)
+        answer = self.emulator.handle(path, request.headers, body, in_process=True)
         call = SandboxCall(path, _redacted(request.headers), _json_or_none(body), answer.status)
         with self._lock:
             self._calls.append(call)

@@ -30,11 +30,12 @@ def emulator(db: None, clock: Clock) -> Emulator:
 
 @pytest.fixture
 def call(emulator: Emulator) -> Call:
-    """``call(path, body)``: one authorised JSON request to the emulator."""
+    """``call(path, body)``: one authorised JSON request to the emulator, from this process
+    (so ``UPSOLVE["API_KEY"]`` is accepted, as by the ``upsolve_sandbox`` fixture)."""
 
     def call(path: str, body: Any, headers: dict[str, str] | None = None) -> EmulatorResponse:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return emulator.handle(path, AUTH if headers is None else headers, raw)
+        return emulator.handle(path, AUTH if headers is None else headers, raw, in_process=True)
 
     return call
 

@@ -121,7 +121,7 @@ def test_a_body_that_is_not_declared_json_is_400(
     headers = {"Authorization": f"Bearer {API_KEY}"}
     if content_type:
         headers["Content-Type"] = content_type
-    answer = emulator.handle("/register-organization", headers, b'{"name": "A"}')
+    answer = emulator.handle("/register-organization", headers, b'{"name": "A"}', in_process=True)
     assert answer.status == 400
     assert answer.json() == {"status": "error", "message": "Content-Type must be application/json"}
 

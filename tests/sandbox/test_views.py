@@ -29,6 +29,12 @@ BEARER = {"Authorization": f"Bearer {API_KEY}"}
 
 
 @pytest.fixture(autouse=True)
+def _the_project_talks_to_its_sandbox(set_upsolve: Any) -> None:
+    """The documented set-up: then the sandbox accepts ``UPSOLVE["API_KEY"]`` over HTTP."""
+    set_upsolve(API_URL="http://testserver/sandbox/api")
+
+
+@pytest.fixture(autouse=True)
 def _no_leftover_faults() -> Iterator[None]:
     yield
     views.emulator.clear_faults()

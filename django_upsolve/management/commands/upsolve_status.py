@@ -23,7 +23,7 @@ from ... import breaker, cache
 from ...conf import upsolve_settings
 from ...log import reported_by_caller
 from ...models import TokenState, UpsolveProfile, UpsolveTenant
-from ...redaction import redact
+from ...redaction import redact, redact_url
 
 #: Bumped when a key of the JSON document changes meaning or goes away (new keys may come).
 JSON_VERSION = 1
@@ -125,7 +125,7 @@ def status_report() -> dict[str, Any]:
         "version": JSON_VERSION,
         "configuration": configuration(),
         "api_key_set": bool(upsolve_settings.get("API_KEY")),
-        "api_url": redact(str(upsolve_settings.get("API_URL"))),
+        "api_url": redact_url(str(upsolve_settings.get("API_URL"))),
         "breaker": breaker_state(),
         "counts": counts(),
     }
