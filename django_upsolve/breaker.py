@@ -27,7 +27,7 @@ from django.core.cache.backends.base import BaseCache
 from . import cache as shared
 from .conf import upsolve_settings
 
-logger = logging.getLogger("django_upsolve.breaker")
+logger = logging.getLogger(__name__)
 
 PREFIX = "django_upsolve:breaker:"
 FAILURES = PREFIX + "failures"

@@ -40,7 +40,7 @@ from django.core.cache.backends.locmem import LocMemCache
 
 from .conf import upsolve_settings
 
-logger = logging.getLogger("django_upsolve.cache")
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

@@ -36,7 +36,7 @@ from .exceptions import (
 from .redaction import excerpt, redact_url
 from .tokens import TokenExpired, TokenRejected, expiry_of
 
-logger = logging.getLogger("django_upsolve.client")
+logger = logging.getLogger(__name__)
 
 USER_AGENT = f"django-upsolve/{__version__} python-requests/{requests.__version__}"
 

@@ -28,7 +28,7 @@ from .memberships import membership_of
 from .redaction import has_control
 from .services import NoToken, current_token
 
-logger = logging.getLogger("django_upsolve.embed")
+logger = logging.getLogger(__name__)
 
 Kind = Literal["dashboard", "application"]
 #: Why no token is embedded: not signed in, left out by the adapter, none to be had now, or

@@ -182,7 +182,9 @@ def _report(
 
 
 def _log(summary: SweepSummary) -> None:
-    logger.info(
+    # A sweep that found nothing to do is routine: DEBUG, not a line every few seconds.
+    logger.log(
+        logging.INFO if summary.due else logging.DEBUG,
         "Upsolve token sweep: %d due, %d queued, %d refreshed, %d failed.",
         summary.due,
         summary.queued,

@@ -66,7 +66,7 @@ __all__ = [
 ]
 from .tokens import is_jwt_shaped
 
-logger = logging.getLogger("django_upsolve")
+logger = logging.getLogger(__name__)
 
 #: Seconds a lock outlives its holder's deadline, should the holder die.
 LOCK_SLACK = 5.0

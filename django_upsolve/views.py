@@ -26,7 +26,7 @@ from .embed import Placeholder, embed_for
 #: Seconds the browser is asked to wait after a 503.
 RETRY_AFTER = 30
 #: Seconds the browser waits before asking again for a token that is on its way.
-PENDING_RETRY_AFTER = 2
+PENDING_RETRY_AFTER = 1
 
 
 @never_cache

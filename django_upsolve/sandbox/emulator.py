@@ -53,7 +53,7 @@ from .conf import sandbox_limit, sandbox_setting
 from .keys import accepted_key
 from .models import SandboxOrganization, SandboxUser
 
-logger = logging.getLogger("django_upsolve.sandbox")
+logger = logging.getLogger(__name__)
 
 #: Token lifetime when ``/user-token`` is sent no ``expiration``, in seconds.
 DEFAULT_EXPIRATION = 3600

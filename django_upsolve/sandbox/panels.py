@@ -18,7 +18,7 @@ from . import charts
 from .charts import BarChart, Number, Row
 from .dashboards import Dashboard, Panel, PanelData
 
-logger = logging.getLogger("django_upsolve.sandbox")
+logger = logging.getLogger(__name__)
 
 #: Most bars or list entries one panel draws; more is a data function's mistake.
 MAX_POINTS = 100

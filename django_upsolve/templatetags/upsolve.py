@@ -48,7 +48,7 @@ from ..embed import (
     share_url,
 )
 
-logger = logging.getLogger("django_upsolve.embed")
+logger = logging.getLogger(__name__)
 register = template.Library()
 
 IFRAME_TEMPLATE = "django_upsolve/iframe.html"

@@ -153,3 +153,13 @@ def test_an_open_breaker_stops_the_run_with_one_line(upsolve_sandbox):
     assert err.getvalue().startswith("Stopping after 1 of 2 user(s): ")
     assert err.getvalue().count("\n") == 1
     assert upsolve_sandbox.calls == []
+
+
+@override_upsolve(ADAPTER="tests.adapters.TwoOrganizationsAdapter")
+def test_every_membership_of_a_user_is_synced(upsolve_sandbox):
+    ada = make_user("ada")
+    call_command("upsolve_sync", "ada", stdout=StringIO())
+    profiles = UpsolveProfile.objects.filter(user=ada)
+    assert sorted(p.tenant.external_id for p in profiles) == ["acme", "globex"]
+    assert all(p.token for p in profiles)
+    assert upsolve_sandbox.count("register-user") == 2

@@ -169,7 +169,7 @@ def test_the_token_endpoint_answers_202_while_a_token_is_on_its_way(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/upsolve/token/")
     assert response.status_code == 202
-    assert response["Retry-After"] == "2"
+    assert response["Retry-After"] == "1"
     assert response.json() == {"status": "pending"}
     assert len(http.calls) == 0
 

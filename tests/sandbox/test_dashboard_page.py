@@ -197,7 +197,7 @@ def test_a_failing_data_function_draws_an_error_panel_and_is_logged(
     assert 'class="upsolve-panel upsolve-panel-bar upsolve-panel-failed"' in html
     assert figure(html) == "$7,200"  # the other panels are drawn
     [record] = caplog.records
-    assert record.name == "django_upsolve.sandbox"
+    assert record.name == "django_upsolve.sandbox.panels"
     assert record.getMessage() == (
         f"The data function {DATA}.broken of panel 'Broken' of sandbox dashboard 'revenue' failed."
     )

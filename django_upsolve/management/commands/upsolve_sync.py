@@ -1,7 +1,8 @@
 """``manage.py upsolve_sync``: register existing users with Upsolve and fetch their tokens.
 
-Useful right after installing the app (users who have not logged in since) and
-after changing the adapter. Uses the background budget (``DEADLINE``,
+Every membership the adapter lists for a user is synced (one Upsolve user each). Useful
+right after installing the app (users who have not logged in since) and after changing
+the adapter. Uses the background budget (``DEADLINE``,
 ``MAX_RETRIES``) and stops early while the circuit breaker is open.
 
 Output, for cron and for people: each failure is written once, on stderr (the app's own log
@@ -12,6 +13,7 @@ the summary, ``-v 2`` a line per user, and ``-v 0`` only the failures.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -20,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ... import services
 from ...exceptions import UpsolveBreakerOpen, UpsolveError, UpsolveNotEligible
 from ...log import reported_by_caller
+from ...memberships import memberships_of
 
 #: At ``-v 1``, a progress line after every this many users.
 PROGRESS_EVERY = 100
@@ -53,7 +56,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Unknown user(s): {', '.join(sorted(missing))}")
         elif "is_active" in {f.name for f in User._meta.get_fields()}:
             queryset = queryset.filter(is_active=True)
-        sync = services.reregister if reregister else services.refresh_token
+        sync = _memberships_synced_by(services.reregister if reregister else services.refresh_token)
         total = queryset.count()
         done = failed = skipped = 0
         with reported_by_caller():
@@ -86,3 +89,25 @@ class Command(BaseCommand):
             self.stdout.write(f"Synced {done} user(s), {failed} failed, {skipped} not eligible.")
         if failed:
             raise CommandError(f"{failed} user(s) could not be synced.")
+
+
+def _memberships_synced_by(sync: Callable[..., object]) -> Callable[[Any], None]:
+    """Sync every membership of a user with ``sync``; the first failure is raised once all
+    were tried (an open breaker stops at once); ``UpsolveNotEligible`` when none is listed."""
+
+    def sync_all(user: Any) -> None:
+        memberships = memberships_of(user)
+        if not memberships:
+            raise UpsolveNotEligible("The adapter leaves this user out of Upsolve.")
+        failure: UpsolveError | None = None
+        for membership in memberships:
+            try:
+                sync(user, tenant=membership.external_id)
+            except UpsolveBreakerOpen:
+                raise
+            except UpsolveError as err:
+                failure = failure or err
+        if failure is not None:
+            raise failure
+
+    return sync_all
