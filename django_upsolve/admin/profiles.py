@@ -82,7 +82,7 @@ class ProfileColumns(ErrorColumns):
 class UpsolveProfileAdmin(ProfileColumns, UpsolveModelAdmin):
     #: Narrow enough for a 1280 px screen beside the admin's sidebar and the filters; the
     #: role, the masked token and when things happened are on the profile's page.
-    list_display = ("user", "tenant_link", "registration", "token_state", "error")
+    list_display = ("user_name", "tenant_link", "registration", "token_state", "error")
     list_select_related = ("user", "tenant")
     list_filter = (ProfileStateFilter, TokenStateFilter, ("tenant", TenantFilter))
     search_help_text = _("Search by the user's login name or e-mail address.")
@@ -131,6 +131,11 @@ class UpsolveProfileAdmin(ProfileColumns, UpsolveModelAdmin):
     token_refreshed_time = moment_column(UpsolveProfile, "token_refreshed_at")
     last_seen_time = moment_column(UpsolveProfile, "last_seen_at")
     sync_queued_time = moment_column(UpsolveProfile, "sync_queued_at")
+
+    @admin.display(description=_("user"), ordering="user")
+    def user_name(self, obj: UpsolveProfile) -> str:
+        """The user, as a column that may wrap (Django keeps a foreign key's on one line)."""
+        return str(obj.user)
 
     @admin.display(description=UpsolveProfile._meta.get_field("name").verbose_name)
     def name_sent(self, obj: UpsolveProfile) -> str:

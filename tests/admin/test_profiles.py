@@ -37,7 +37,7 @@ def test_list_shows_user_tenant_states_and_error(admin_client, make_profile):
     html = response.content.decode()
     assert response.context["cl"].list_display == [
         "action_checkbox",
-        "user",
+        "user_name",
         "tenant_link",
         "registration",
         "token_state",
