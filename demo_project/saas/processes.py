@@ -32,17 +32,15 @@ class Children:
 
     def start(self, name: str, args: Sequence[str], *, prefix: str = "") -> int:
         """Start ``args``; its output goes to ours, each line led by ``prefix``. The pid."""
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        if not prefix:
-            process = subprocess.Popen(args, env=env)
-        else:
-            process = subprocess.Popen(
-                args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-            )
-            assert process.stdout is not None
-            threading.Thread(
-                target=_copy_lines, args=(process.stdout, prefix), daemon=True
-            ).start()
+        output = subprocess.PIPE if prefix else None
+        process = subprocess.Popen(  # noqa: S603  (our own manage.py commands)
+            args,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=output,
+            stderr=subprocess.STDOUT if prefix else None,
+        )
+        if process.stdout is not None:
+            threading.Thread(target=_copy_lines, args=(process.stdout, prefix), daemon=True).start()
         self.processes[name] = process
         return process.pid
 

@@ -74,7 +74,7 @@ def banner(worker_pid: int | None) -> str:
             f"  Sync on login:  {sync}",
             f"  Worker:         {worker}",
             f"  Tokens:         {tokens}",
-            "Ctrl-C stops the server and the worker.\n",
+            f"Ctrl-C stops the server{'' if worker_pid is None else ' and the worker'}.\n",
         ]
     )
 
