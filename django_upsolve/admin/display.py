@@ -50,11 +50,6 @@ def link(url: str | None, text: object) -> SafeString | str:
     return format_html('<a href="{}">{}</a>', url, text) if url else str(text)
 
 
-def or_empty(value: object) -> object:
-    """``value``, or :data:`EMPTY` for ``None`` and empty text."""
-    return EMPTY if value is None or value == "" else value
-
-
 def mask_token(token: str) -> str:
     """A few leading and trailing characters of ``token``, never the whole of it."""
     if not token:
