@@ -1,5 +1,9 @@
 """Settings of the demo SaaS, read from the environment (and an optional ``.env`` file).
 
+Logins sync with Upsolve in background mode: tasks on django-tasks-db, run by the
+``db_worker`` process that ``manage.py demo`` starts beside the server
+(``UPSOLVE_SYNC_ON_LOGIN=inline`` syncs inside the login request instead).
+
 Without ``UPSOLVE_API_KEY`` the demo talks to the Upsolve sandbox mounted in
 this very site at ``<DEMO_BASE_URL>/sandbox/``; with ``UPSOLVE_API_KEY``,
 ``UPSOLVE_PROJECT_ID`` and ``UPSOLVE_ROLE_ID`` (and optionally
@@ -11,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import salted_hmac
 
 from django_upsolve.conf import DEFAULTS as UPSOLVE_DEFAULTS
@@ -35,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks_db",
     "django_upsolve",
     "demo_project.saas",
 ]
@@ -70,6 +76,14 @@ TEMPLATES = [
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+#: SQLite, shared by the server's threads and the worker: writers queue (for up to 20 s)
+#: instead of failing with "database is locked", transactions take their write lock when
+#: they begin, and readers never wait for a writer (write-ahead log).
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL;",
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -144,10 +158,37 @@ else:
         ),
     }
 
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        _database.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
+
+#: Shared by the server and the worker: the circuit breaker and the sync locks of one
+#: process are seen by the other (``manage.py demo`` creates the table).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "demo_cache",
+    }
+}
+
+#: Django's tasks framework on the database: ``manage.py db_worker`` runs the tasks.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+#: How a login syncs with Upsolve: "background" (queued, run by the worker) or "inline".
+SYNC_MODES = {"background": "background", "inline": True}
+DEMO_SYNC_MODE = env.str("UPSOLVE_SYNC_ON_LOGIN", default="background")
+if DEMO_SYNC_MODE not in SYNC_MODES:
+    raise ImproperlyConfigured(
+        f"UPSOLVE_SYNC_ON_LOGIN={DEMO_SYNC_MODE!r}: use one of {', '.join(SYNC_MODES)}."
+    )
+
 UPSOLVE |= {
     "ADAPTER": "demo_project.saas.adapter.OrganizationAdapter",
-    "TOKEN_EXPIRATION": env.int("UPSOLVE_TOKEN_EXPIRATION", default=3600),
-    "REFRESH_MARGIN": env.int("UPSOLVE_REFRESH_MARGIN", default=300),
+    "SYNC_ON_LOGIN": SYNC_MODES[DEMO_SYNC_MODE],
+    "TOKEN_EXPIRATION": env.int(
+        "UPSOLVE_TOKEN_EXPIRATION", default=UPSOLVE_DEFAULTS["TOKEN_EXPIRATION"]
+    ),
+    "REFRESH_MARGIN": env.int("UPSOLVE_REFRESH_MARGIN", default=UPSOLVE_DEFAULTS["REFRESH_MARGIN"]),
 }
 
 #: The dashboard the analytics page embeds (any id works in the sandbox).

@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from .saas import views
 
@@ -14,6 +16,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("upsolve/", include("django_upsolve.urls")),
+    # Pages without a <link rel="icon"> (the admin's) make browsers ask for this one.
+    path("favicon.ico", RedirectView.as_view(url=static("saas/favicon.svg"))),
 ]
 
 if settings.DEMO_SANDBOX:

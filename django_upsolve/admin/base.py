@@ -1,11 +1,14 @@
-"""What the Upsolve admins share: no add, a read-only change form, the breaker on the lists."""
+"""What the Upsolve admins share: no add, a read-only change form, the breaker on the lists,
+moments and empty values shown one way."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.db.models import Model
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.safestring import SafeString
@@ -23,8 +26,23 @@ else:
     _ModelAdmin = admin.ModelAdmin
 
 
+def moment_column(model: type[Model], field: str) -> Callable[[Any, Any], str]:
+    """A read-only column showing ``model.field``, a date and time, as :func:`display.when`.
+
+    Django would show the model field itself in another format on the change pages.
+    """
+
+    description = getattr(model._meta.get_field(field), "verbose_name", field)
+
+    @admin.display(description=description, ordering=field)
+    def column(model_admin: Any, obj: Any) -> str:
+        return display.when(getattr(obj, field))
+
+    return column
+
+
 class ErrorColumns:
-    """The last error recorded on a tenant or profile, redacted."""
+    """The last error recorded on a tenant or profile (redacted) and when."""
 
     @admin.display(description=_("last error"))
     def error(self, obj: RegistrationRecord) -> SafeString | str:
@@ -32,7 +50,12 @@ class ErrorColumns:
 
     @admin.display(description=_("last error"))
     def full_error(self, obj: RegistrationRecord) -> str:
-        return redact(obj.last_error)
+        return redact(obj.last_error) or display.EMPTY
+
+    registered_time = moment_column(RegistrationRecord, "registered_at")
+    last_error_time = moment_column(RegistrationRecord, "last_error_at")
+    created_time = moment_column(RegistrationRecord, "created_at")
+    updated_time = moment_column(RegistrationRecord, "updated_at")
 
 
 class UpsolveModelAdmin(ErrorColumns, _ModelAdmin):
@@ -41,6 +64,8 @@ class UpsolveModelAdmin(ErrorColumns, _ModelAdmin):
     The change permission gates the actions (which go through the services);
     the change form is always the read-only view.
     """
+
+    empty_value_display = display.EMPTY
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

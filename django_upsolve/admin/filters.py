@@ -14,6 +14,7 @@ from django.db.models.fields.related import RelatedField
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import upsolve_settings
@@ -128,6 +129,11 @@ class TenantFilter(admin.RelatedFieldListFilter):
     selected one and links to the tenants list, where each tenant links to its profiles."""
 
     max_choices = 30
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A profile has no tenant until its first sync (a queued one, in background mode).
+        self.empty_value_display = format_html("{}", _("no tenant yet"))
 
     def field_choices(
         self, field: RelatedField[Any, Any], request: HttpRequest, model_admin: Any

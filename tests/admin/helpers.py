@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.test import Client
@@ -22,3 +23,12 @@ def post_action(client: Client, action: str, profiles: Any) -> Any:
         {"action": action, "_selected_action": [str(p.pk) for p in profiles]},
         follow=True,
     )
+
+
+def readonly(html: str, field: str) -> str:
+    """The text a change page shows for read-only ``field``."""
+    found = re.search(
+        rf'<div class="form-row[^"]*field-{field}">.*?<div class="readonly">(.*?)</div>', html, re.S
+    )
+    assert found is not None, f"no read-only {field} on the page"
+    return found.group(1).strip()

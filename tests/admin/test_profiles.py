@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from django_upsolve.admin.display import SHORT_ERROR_LENGTH, mask_token, short_error
+from django_upsolve.admin.display import EMPTY, SHORT_ERROR_LENGTH, mask_token, short_error, when
 from django_upsolve.admin.filters import TenantFilter
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 
-from .helpers import PROFILES, TENANTS
+from .helpers import PROFILES, TENANTS, readonly
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +23,7 @@ def usernames(response) -> list[str]:
     return sorted(profile.user.username for profile in response.context["cl"].result_list)
 
 
-def test_list_shows_user_tenant_role_states_masked_token_and_error(admin_client, make_profile):
+def test_list_shows_user_tenant_states_and_error(admin_client, make_profile):
     ok = make_profile("ada", role_id="5b1ad0a2-7d8e-4a43-9f39-3b7fd1f4f6c2")
     broken = make_profile(
         "bob",
@@ -29,17 +32,47 @@ def test_list_shows_user_tenant_role_states_masked_token_and_error(admin_client,
         last_error_at=timezone.now(),
     )
 
-    html = admin_client.get(PROFILES).content.decode()
+    response = admin_client.get(PROFILES)
 
+    html = response.content.decode()
+    assert response.context["cl"].list_display == [
+        "action_checkbox",
+        "user_name",
+        "tenant_link",
+        "registration",
+        "token_state",
+        "error",
+    ]
     assert f'href="{PROFILES}{ok.pk}/change/">ada</a>' in html
     assert f'<a href="{TENANTS}{ok.tenant.pk}/change/">{ok.tenant.name}</a>' in html
-    assert '<span title="5b1ad0a2-7d8e-4a43-9f39-3b7fd1f4f6c2">5b1ad0a2…</span>' in html
-    assert f"<code>{mask_token(ok.token)}</code>" in html
-    assert f"<code>{mask_token(broken.token)}</code>" in html
     short = short_error(broken.last_error)
     assert len(short) == SHORT_ERROR_LENGTH
     assert short.endswith("…")
     assert f'<span title="{broken.last_error}">{short}</span>' in html
+    assert f'<td class="field-error">{EMPTY}</td>' in html  # ada has no error
+
+
+def test_the_profile_page_shows_role_masked_token_and_moments(admin_client, make_profile):
+    profile = make_profile(
+        "ada",
+        role_id="5b1ad0a2-7d8e-4a43-9f39-3b7fd1f4f6c2",
+        last_error="HTTP 502",
+        last_error_at=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
+    )
+    UpsolveProfile.objects.filter(pk=profile.pk).update(
+        last_seen_at=datetime(2026, 3, 4, 5, 0, 0, tzinfo=UTC), name=""
+    )
+    profile.refresh_from_db()
+
+    html = admin_client.get(f"{PROFILES}{profile.pk}/change/").content.decode()
+
+    assert "5b1ad0a2-7d8e-4a43-9f39-3b7fd1f4f6c2" in html
+    assert f"<code>{mask_token(profile.token)}</code>" in html
+    assert readonly(html, "last_error_time") == "2026-03-04 05:06:07"
+    assert readonly(html, "last_seen_time") == "2026-03-04 05:00:00"
+    assert readonly(html, "token_expires_time") == when(profile.token_expires_at)
+    assert readonly(html, "name_sent") == EMPTY
+    assert readonly(html, "sync_queued_time") == EMPTY
 
 
 @pytest.mark.parametrize(
@@ -62,13 +95,18 @@ def test_token_badge(admin_client, make_profile, state, level, text):
 def test_registration_badge(admin_client, make_profile):
     make_profile("waiting", registered=False)
     make_profile("failing", registered=False, last_error="HTTP 401", last_error_at=timezone.now())
-    make_profile("done")
+    done = make_profile("done")
 
     html = admin_client.get(PROFILES).content.decode()
 
     assert ">not yet</span>" in html
     assert 'upsolve-badge--error" title="HTTP 401">failing</span>' in html
-    assert 'upsolve-badge--ok" title="registered">' in html
+    # The list names the state and shows the moment on hover, as the profile's page does.
+    registered = when(done.registered_at)
+    assert f'upsolve-badge--ok" title="{registered}">registered</span>' in html
+    page = admin_client.get(f"{PROFILES}{done.pk}/change/").content.decode()
+    assert readonly(page, "registered_time") == registered
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", registered)
 
 
 @pytest.mark.parametrize(
@@ -126,6 +164,7 @@ def test_filter_by_tenant_lists_every_tenant_when_few(admin_client, make_tenant,
     assert f'?tenant__id__exact={acme.pk}">Acme</a>' in page
     assert f'?tenant__id__exact={globex.pk}">Globex</a>' in page
     assert "pick one on the tenants list" not in page
+    assert '?tenant__isnull=True">no tenant yet</a>' in page  # not a bare "-"
     assert usernames(admin_client.get(PROFILES, {"tenant__id__exact": acme.pk})) == ["ada"]
     assert usernames(admin_client.get(PROFILES, {"tenant__isnull": "True"})) == ["orphan"]
 

@@ -6,10 +6,11 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.utils import timezone
 
+from django_upsolve.admin.display import EMPTY, when
 from django_upsolve.admin.tenants import USERS_SHOWN
 from django_upsolve.models import UpsolveTenant
 
-from .helpers import PROFILES, TENANTS
+from .helpers import PROFILES, TENANTS, readonly
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +36,38 @@ def test_each_tenant_shows_its_user_and_valid_token_counts(admin_client, make_te
     assert rows["Acme"].last_token_refresh == latest
     html = response.content.decode()
     assert f'<a href="{PROFILES}?tenant__id__exact={acme.pk}">4</a>' in html
-    assert str(acme.upsolve_id) in html
     assert acme.external_id in html
+    assert list(response.context["cl"].list_display) == [
+        "name",
+        "external_id",
+        "users",
+        "valid_tokens",
+        "registration",
+        "error",
+    ]
 
 
-def test_registration_column_shows_the_date_failing_or_not_yet(admin_client, make_tenant):
+def test_the_tenant_page_shows_the_upsolve_id_latest_refresh_and_empty_values_one_way(
+    admin_client, make_tenant, make_profile
+):
+    tenant = make_tenant("Acme")
+    profile = make_profile(tenant=tenant)
+    empty = make_tenant("Empty", registered=False)
+    UpsolveTenant.objects.filter(pk=empty.pk).update(upsolve_id=None)
+
+    html = admin_client.get(f"{TENANTS}{tenant.pk}/change/").content.decode()
+    assert readonly(html, "upsolve_id") == str(tenant.upsolve_id)
+    assert readonly(html, "last_token_refresh") == when(profile.token_refreshed_at)
+    assert readonly(html, "registered_time") == when(tenant.registered_at)
+    assert readonly(html, "created_time") == when(tenant.created_at)
+
+    html = admin_client.get(f"{TENANTS}{empty.pk}/change/").content.decode()
+    for field in ("upsolve_id", "registered_time", "full_error", "last_error_time"):
+        assert readonly(html, field) == EMPTY, field
+    assert readonly(html, "last_token_refresh") == EMPTY
+
+
+def test_registration_column_shows_registered_failing_or_not_yet(admin_client, make_tenant):
     make_tenant("Registered")
     make_tenant(
         "Broken",
@@ -51,7 +79,8 @@ def test_registration_column_shows_the_date_failing_or_not_yet(admin_client, mak
 
     html = admin_client.get(TENANTS).content.decode()
 
-    assert html.count('class="upsolve-badge upsolve-badge--ok" title="registered"') == 1
+    assert html.count('class="upsolve-badge upsolve-badge--ok" title="20') == 1
+    assert html.count(">registered</span>") == 1
     assert 'upsolve-badge--error" title="Upsolve register-organization: HTTP 503' in html
     assert ">not yet</span>" in html
 
@@ -111,7 +140,7 @@ def test_sorting_by_the_annotated_counts(admin_client, make_tenant, make_profile
     make_profile(tenant=small)
     for _ in range(3):
         make_profile(tenant=large, token="expired")
-    users = 3  # list_display index of "users" (the tenants list has no actions column)
+    users = 2  # list_display index of "users" (the tenants list has no actions column)
 
     assert names(admin_client.get(TENANTS, {"o": str(users)})) == ["Small", "Large"]
     assert names(admin_client.get(TENANTS, {"o": f"-{users}"})) == ["Large", "Small"]

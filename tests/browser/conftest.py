@@ -1,17 +1,22 @@
 """The demo served by a real ``manage.py demo`` process, and Debian's Chromium to drive it.
 
 What the browser needs, and when its absence skips or fails, is in :mod:`.chromium`.
-``UPSOLVE_SCREENSHOTS`` names a folder to keep the screenshots in.
+``UPSOLVE_SCREENSHOTS`` names a folder to keep the screenshots in (``docs/screenshots``
+refreshes the README's).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +27,14 @@ from tests.helpers import ROOT
 
 from .chromium import CHROMIUM, CHROMIUM_ARGS, playwright_sync_api
 
-#: The demo's tokens live 8 s and are refreshed 3 s before they expire.
+#: The demo's tokens live 8 s and are refreshed 3 s before they expire, unless the test
+#: module sets ``TOKEN_EXPIRATION`` and ``REFRESH_MARGIN`` itself.
 TOKEN_EXPIRATION = 8
 REFRESH_MARGIN = 3
 STARTUP_TIMEOUT = 60
+PASSWORD = "upsolve-demo"
+#: The worker's pid, as the demo's banner names it.
+WORKER_PID = re.compile(r"Worker: +manage\.py db_worker \(django-tasks-db\), pid (\d+)")
 
 
 @pytest.fixture(scope="session")
@@ -42,68 +51,162 @@ def browser(sync_api: Any) -> Iterator[Any]:
         chromium.close()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"The demo server exited:\n{log.read_text()}", pytrace=False)
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@dataclass
+class Demo:
+    """A ``manage.py demo`` process: where it serves, its log, its settings and its worker."""
+
+    url: str
+    folder: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "server.log"
+
+    @property
+    def database(self) -> Path:
+        return self.folder / "demo.sqlite3"
+
+    @classmethod
+    def start(cls, folder: Path, **environment: str) -> Demo:
+        """Start the demo on a free port with fresh SQLite databases; its output in ``log``."""
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "demo_project.settings",
+            "DEMO_BASE_URL": f"http://127.0.0.1:{free_port()}",
+            "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite3'}",
+            "DEMO_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'sandbox.sqlite3'}",
+            "UPSOLVE_API_KEY": "",  # the sandbox, whatever the environment or a .env file says
+            "PYTHONUNBUFFERED": "1",
+            **environment,
+        }
+        with (folder / "server.log").open("wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "demo"],
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, as a terminal would give it
+            )
+        return cls(env["DEMO_BASE_URL"], folder, env, process)
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"The demo exited:\n{self.log.read_text()}", pytrace=False)
+            try:
+                if requests.get(f"{self.url}/login/", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.25)
+        pytest.fail(f"The demo did not come up:\n{self.log.read_text()}", pytrace=False)
+
+    @property
+    def worker_pid(self) -> int:
+        found = WORKER_PID.search(self.log.read_text())
+        assert found is not None, self.log.read_text()
+        return int(found.group(1))
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Send ``sig`` to the demo (its whole process group for ``SIGINT``, as Ctrl-C does)."""
+        if sig == signal.SIGINT:
+            os.killpg(self.process.pid, sig)
+        else:
+            self.process.send_signal(sig)
         try:
-            if requests.get(url, timeout=2).status_code == 200:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            raise
+
+    def manage(self, *args: str) -> str:
+        """Run ``manage.py`` on the demo's databases; its output."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return result.stdout
+
+    def pause_worker(self) -> None:
+        """Stop the worker (``SIGSTOP``) at a moment it holds no lock on the database."""
+        for _ in range(50):
+            os.kill(self.worker_pid, signal.SIGSTOP)
+            probe = sqlite3.connect(self.database, timeout=0.2, isolation_level=None)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
                 return
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"The demo server did not come up:\n{log.read_text()}", pytrace=False)
+            except sqlite3.OperationalError:
+                os.kill(self.worker_pid, signal.SIGCONT)
+                time.sleep(0.05)
+            finally:
+                probe.close()
+        raise AssertionError("The worker never let go of the database.")
+
+    def resume_worker(self) -> None:
+        os.kill(self.worker_pid, signal.SIGCONT)
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``manage.py demo`` on a free port, with fresh SQLite databases and short-lived tokens.
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Demo]:
+    """``manage.py demo`` with short-lived tokens, stopped (worker too) with the module.
 
-    Its log must never show a token, though every page view puts one in an iframe URL.
+    Its log must never show a token, though every page view puts one in an iframe URL,
+    nor a database that was locked or any traceback.
     """
-    folder = tmp_path_factory.mktemp("demo")
-    base_url = f"http://127.0.0.1:{_free_port()}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "demo_project.settings",
-        "DEMO_BASE_URL": base_url,
-        "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite3'}",
-        "DEMO_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'sandbox.sqlite3'}",
-        "UPSOLVE_API_KEY": "",  # the sandbox, whatever the environment or a .env file says
-        "UPSOLVE_TOKEN_EXPIRATION": str(TOKEN_EXPIRATION),
-        "UPSOLVE_REFRESH_MARGIN": str(REFRESH_MARGIN),
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = folder / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "demo"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    expiration = getattr(request.module, "TOKEN_EXPIRATION", TOKEN_EXPIRATION)
+    margin = getattr(request.module, "REFRESH_MARGIN", REFRESH_MARGIN)
+    demo = Demo.start(
+        tmp_path_factory.mktemp("demo"),
+        UPSOLVE_TOKEN_EXPIRATION=str(expiration),
+        UPSOLVE_REFRESH_MARGIN=str(margin),
+    )
     try:
-        _wait_until_up(f"{base_url}/login/", process, log)
-        yield base_url
+        demo.wait_until_up()
+        worker = demo.worker_pid
+        yield demo
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    text = log.read_text()
-    assert "jwt=eyJ" not in text, "a token leaked into the demo server's log"
+        if demo.process.poll() is None:
+            demo.stop()
+    assert not is_running(worker), "the worker outlived the demo"
+    text = demo.log.read_text()
+    assert "jwt=eyJ" not in text, "a token leaked into the demo's log"
     if "GET /sandbox/share/" in text:
         assert "jwt=[redacted]" in text
+    assert "database is locked" not in text
+    assert "Traceback" not in text, text
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo: Demo) -> str:
+    """The demo's address."""
+    return demo.url
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""The demo in a real browser: log in, see the dashboard, watch the token being swapped."""
+"""The demo in a real browser: log in, see the dashboard, watch the token being swapped.
+
+The demo runs in background mode: a login queues its sync, the demo's ``db_worker`` runs it.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from .conftest import PASSWORD, Demo
+
 pytestmark = pytest.mark.browser
 
 FRAME = "iframe[data-upsolve-embed]"
-PASSWORD = "upsolve-demo"
+FILLED_FRAME = f"{FRAME}[src*='jwt=']"
 TOKEN_URL = "**/upsolve/token/"
+README = Path(__file__).resolve().parents[2] / "README.rst"
 
 
 @pytest.fixture
@@ -24,27 +30,38 @@ def problems() -> list[str]:
     return []
 
 
-@pytest.fixture
-def page(browser: Any, demo_server: str, problems: list[str]) -> Iterator[Any]:
-    context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+def watch(page: Any, problems: list[str]) -> None:
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on(
         "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
     )
+
+
+@pytest.fixture
+def page(browser: Any, demo_server: str, problems: list[str]) -> Iterator[Any]:
+    context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    watch(page, problems)
     yield page
     context.close()
     assert problems == []
 
 
-def log_in(page: Any, username: str) -> None:
+def log_in(page: Any, username: str, *, filled: bool = True) -> None:
+    """Log in from the analytics page; with ``filled``, wait for the frame to get its token.
+
+    A user's first login queues the sync: the page shows a pending frame until the worker
+    has stored the token and ``upsolve.js`` has fetched it.
+    """
     page.goto("/analytics/")
     assert urlsplit(page.url).path == "/login/"
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/analytics/")
+    if filled:
+        page.wait_for_selector(FILLED_FRAME, state="attached", timeout=15_000)
 
 
 def record_errors(page: Any) -> None:
@@ -100,7 +117,7 @@ def wait_for_new_src(page: Any, old: str, timeout: float) -> str:
 
 
 def test_the_dashboard_names_the_organization_and_its_token_is_swapped_in_place(
-    page: Any, sync_api: Any, screenshot_dir: Path
+    page: Any, sync_api: Any
 ) -> None:
     expect = sync_api.expect
     log_in(page, "alice")
@@ -108,7 +125,6 @@ def test_the_dashboard_names_the_organization_and_its_token_is_swapped_in_place(
     expect(frame.locator("#upsolve-org")).to_have_text("Acme Corp")
     expect(frame.locator("#upsolve-user")).to_have_text("Alice Anders")
     expect(frame.locator("[data-upsolve-property='organization_id'] td")).to_have_text("acme")
-    page.screenshot(path=screenshot_dir / "analytics.png")
 
     page.evaluate("window.upsolveTestMarker = 'same page'")
     old_src = frame_src(page)
@@ -128,37 +144,52 @@ def test_the_dashboard_names_the_organization_and_its_token_is_swapped_in_place(
     expect(frame.locator("#upsolve-org")).to_have_text("Acme Corp")
 
 
-def test_a_tab_that_slept_past_the_expiry_refreshes_when_it_wakes(page: Any, sync_api: Any) -> None:
+def test_a_new_user_s_first_page_loads_at_once_and_fills_when_the_worker_has_the_token(
+    page: Any, sync_api: Any, demo: Demo
+) -> None:
     expect = sync_api.expect
-    page.clock.install()
-    log_in(page, "carol")
+    demo.manage("shell", "-c", NEW_MEMBER)
+    asked: list[int] = []
+    page.on("response", lambda r: asked.append(r.status) if "/upsolve/token/" in r.url else None)
+
+    demo.pause_worker()  # Upsolve is out of reach: only the worker talks to it.
+    try:
+        started = time.monotonic()
+        log_in(page, "dave", filled=False)
+        loaded = time.monotonic() - started
+        pending = page.get_by_role("status")
+        expect(pending).to_have_text("Preparing your analytics…")
+        assert page.locator(FRAME).is_hidden()
+        wait_until(page, lambda: 202 in asked, timeout=5)  # "on its way: ask again soon"
+    finally:
+        demo.resume_worker()
+    resumed = time.monotonic()
+    page.wait_for_selector(FILLED_FRAME, timeout=10_000)
+    filled = time.monotonic() - resumed
+
+    assert loaded < 5, "the login and its first page waited for something"
+    assert filled < 4, f"the frame was filled {filled:.1f} s after the worker came back"
+    assert page.get_by_role("status").count() == 0
+    assert page.locator(FRAME).is_visible()
+    assert asked[-1] == 200 and set(asked) == {202, 200}
     frame = page.frame_locator(FRAME)
-    expect(frame.locator("#upsolve-org")).to_have_text("Globex")
+    expect(frame.locator("#upsolve-user")).to_have_text("Dave Doe")
+    expect(frame.locator("#upsolve-org")).to_have_text("Acme Corp")
 
-    # The laptop lid closes: no timer of the page fires any more.
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)  # in seconds, not in the past
-    old_src = frame_src(page)
-    expires = int(page.locator(FRAME).get_attribute("data-upsolve-expires"))
-    time.sleep(max(expires - time.time(), 0) + 0.5)  # the token has expired meanwhile
-    assert frame_src(page) == old_src, "a timer fired although the clock was paused"
 
-    # The lid opens: the wall clock jumped, timers are still paused; the page becomes visible.
-    page.clock.set_system_time(time.time())
-    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
-    new_src = wait_for_new_src(page, old_src, timeout=10)
-    assert jwt_of(new_src) != jwt_of(old_src)
-    new_expires = page.locator(FRAME).get_attribute("data-upsolve-expires")
-    assert int(new_expires) > expires
-    expect(frame.locator("#upsolve-expires")).to_have_attribute(
-        "data-upsolve-exp", expiring_at(new_expires)
-    )
-    expect(frame.locator("#upsolve-org")).to_have_text("Globex")
+NEW_MEMBER = """
+from django.contrib.auth.models import User
+from demo_project.saas.models import Organization, Profile
+user = User.objects.create_user("dave", "dave@acme.test", "upsolve-demo", first_name="Dave",
+                                last_name="Doe")
+Profile.objects.create(user=user, organization=Organization.objects.get(slug="acme"))
+"""
 
 
 def test_a_user_without_organization_is_told_analytics_are_not_available(
     page: Any, sync_api: Any
 ) -> None:
-    log_in(page, "admin")
+    log_in(page, "admin", filled=False)
     placeholder = page.get_by_role("status")
     sync_api.expect(placeholder).to_contain_text("Analytics are not available for your account.")
     assert placeholder.get_attribute("data-upsolve-placeholder") == "not-available"
@@ -181,11 +212,11 @@ def test_a_failed_refresh_is_reported_and_retried_after_retry_after(
             answers.append((response.status, time.monotonic()))
             route.fulfill(response=response)
 
-    page.route(TOKEN_URL, token_endpoint)
     log_in(page, "bob")
     record_errors(page)
+    page.route(TOKEN_URL, token_endpoint)
     old_src = frame_src(page)
-    new_src = wait_for_new_src(page, old_src, timeout=15)
+    new_src = wait_for_new_src(page, old_src, timeout=20)
     assert [status for status, _ in answers[:2]] == [503, 200]
     assert 3.5 < answers[1][1] - answers[0][1] < 6
     assert page.evaluate("window.upsolveErrors") == [503]
@@ -206,9 +237,9 @@ def test_a_request_left_hanging_is_aborted_and_retried(page: Any) -> None:
             route.fulfill(response=response)
 
     page.clock.install()
-    page.route(TOKEN_URL, token_endpoint)
     log_in(page, "carol")
     record_errors(page)
+    page.route(TOKEN_URL, token_endpoint)
     page.evaluate("window.djangoUpsolve.refresh()")
     wait_until(page, lambda: answers == ["stalled"], timeout=5)
     page.clock.fast_forward("00:16")  # past the script's 15 s request timeout
@@ -226,9 +257,9 @@ def test_a_refused_csrf_token_stops_the_refresh(page: Any, problems: list[str]) 
         route.fulfill(response=response)
 
     page.clock.install()
-    page.route(TOKEN_URL, token_endpoint)
     log_in(page, "alice")
     record_errors(page)
+    page.route(TOKEN_URL, token_endpoint)
     old_src = frame_src(page)
     page.context.clear_cookies(name="csrftoken")  # Django now refuses every POST: 403
     page.evaluate("window.djangoUpsolve.refresh()")
@@ -239,3 +270,90 @@ def test_a_refused_csrf_token_stops_the_refresh(page: Any, problems: list[str]) 
     assert page.evaluate("window.upsolveErrors") == [403]
     assert frame_src(page) == old_src
     drop_expected(problems, 403)
+
+
+def test_two_tenants_see_their_own_revenue(
+    browser: Any, demo_server: str, problems: list[str], screenshot_dir: Path
+) -> None:
+    """Acme (Pro plan: 12 months) and Globex (Free plan: 3 months), as the README shows them."""
+    shown = {}
+    for username, tenant in (("alice", "acme"), ("carol", "globex")):
+        context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        watch(page, problems)
+        log_in(page, username)
+        frame = page.frame_locator(FRAME)
+        frame.locator("#upsolve-panel-1 .upsolve-figure").wait_for()
+        frame.locator("rect.upsolve-bar").first.wait_for()
+        shown[tenant] = (
+            frame.locator("#upsolve-panel-1 .upsolve-figure").inner_text(),
+            frame.locator("rect.upsolve-bar").count(),
+            frame.locator("[data-upsolve-property='organization_id'] td").inner_text(),
+        )
+        page.screenshot(path=screenshot_dir / f"dashboard-{tenant}.png")
+        context.close()
+
+    assert shown["acme"][1:] == (12, "acme")
+    assert shown["globex"][1:] == (3, "globex")
+    assert shown["acme"][0] != shown["globex"][0]
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("model", "name"), [("upsolvetenant", "admin-tenants"), ("upsolveprofile", "admin-profiles")]
+)
+def test_the_admin_lists_fit_1280_px(
+    page: Any, model: str, name: str, screenshot_dir: Path
+) -> None:
+    for member in ("alice", "bob", "carol"):
+        log_in(page, member)
+        page.context.clear_cookies()
+    log_in(page, "admin", filled=False)
+    page.get_by_role("link", name="Admin").click()
+    page.wait_for_url("**/admin/")
+    page.goto(f"/admin/django_upsolve/{model}/")
+
+    box = page.evaluate(
+        """(() => { const box = document.querySelector("#result_list").parentElement;
+            return [box.scrollWidth, box.clientWidth, document.documentElement.scrollWidth]; })()"""
+    )
+    assert box[0] <= box[1], f"the list is {box[0]} px wide in a {box[1]} px box"
+    assert box[2] <= 1280
+    assert page.locator("#result_list tbody tr").count() >= 2
+    assert page.request.get("/favicon.ico").ok
+    page.screenshot(path=screenshot_dir / f"{name}.png")
+
+
+def test_only_staff_see_the_admin_link(page: Any) -> None:
+    log_in(page, "bob")
+    assert page.get_by_role("navigation").get_by_role("link", name="Admin").count() == 0
+    page.context.clear_cookies()
+    log_in(page, "admin", filled=False)
+    assert page.get_by_role("navigation").get_by_role("link", name="Admin").is_visible()
+
+
+# What the demo prints -------------------------------------------------------------------
+
+
+def readme_logins() -> list[tuple[str, str]]:
+    """The rows of the README's table of demo logins."""
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("Demo logins (password for all") :].split("\n\n")[1]
+    return re.findall(r"^``(\w+)``\s+(.+?)\s*$", table, re.M)
+
+
+def test_the_printed_logins_are_the_readme_s(demo: Demo) -> None:
+    log = demo.log.read_text()
+    printed = log[log.index("Demo logins (password for all") :].split("\n\n")[0]
+
+    assert re.findall(r"^  (\w+) +(.+?)\s*$", printed, re.M) == readme_logins()
+    assert "Pro plan" in printed and "Free plan" in printed
+
+
+def test_the_banner_names_the_sync_mode_the_worker_and_the_short_tokens(demo: Demo) -> None:
+    log = demo.log.read_text()
+
+    assert f"Demo ready: open {demo.url}/" in log
+    assert 'Sync on login:  background (UPSOLVE["SYNC_ON_LOGIN"] = "background")' in log
+    assert f"pid {demo.worker_pid}" in log
+    assert "UPSOLVE_TOKEN_EXPIRATION=8 UPSOLVE_REFRESH_MARGIN=3" in log

@@ -10,6 +10,7 @@ import os
 
 os.environ["UPSOLVE_API_KEY"] = ""  # the sandbox, whatever the environment or a .env file says
 os.environ["DEMO_BASE_URL"] = "http://testserver"
+os.environ["UPSOLVE_SYNC_ON_LOGIN"] = "inline"  # the test client's login brings the token
 
 from demo_project.settings import *  # noqa: F403
 

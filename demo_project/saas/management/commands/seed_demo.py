@@ -21,6 +21,7 @@ MEMBERS = [
     ("carol", "Carol", "Chen", "globex", "Founder"),
 ]
 ADMIN = "admin"
+ADMIN_ROLE = "site admin without an organization: /admin/, no analytics"
 
 
 class Command(BaseCommand):
@@ -54,11 +55,14 @@ class Command(BaseCommand):
             )
         if not users.objects.filter(username=ADMIN).exists():
             users.objects.create_superuser(ADMIN, f"{ADMIN}@example.test", PASSWORD)
-        self.stdout.write(self._logins())
+        self.stdout.write(self._logins(organizations))
 
-    def _logins(self) -> str:
+    def _logins(self, organizations: dict[str, Organization]) -> str:
+        """The demo logins with each one's organization and its current plan."""
         lines = [f"Demo logins (password for all: {PASSWORD}):"]
         for username, _first, _last, slug, _title in MEMBERS:
-            lines.append(f"  {username:<6} {ORGANIZATIONS[slug][0]}")
-        lines.append(f"  {ADMIN:<6} site admin, no organization (sees the placeholder)")
+            organization = organizations[slug]
+            plan = organization.get_plan_display()
+            lines.append(f"  {username:<6} {organization.name} ({plan} plan)")
+        lines.append(f"  {ADMIN:<6} {ADMIN_ROLE}")
         return "\n".join(lines)
