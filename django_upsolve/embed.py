@@ -9,10 +9,8 @@ adapter failures: they are logged and the answer is the ``unavailable`` placehol
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -26,7 +24,7 @@ from django.utils import timezone
 from .conf import upsolve_settings
 from .memberships import membership_of
 from .redaction import has_control
-from .services import NoToken, current_token
+from .services import CurrentToken, NoToken, current_token
 
 logger = logging.getLogger(__name__)
 
@@ -40,26 +38,8 @@ DECISION_ATTRIBUTE = "_django_upsolve_embed"
 THEMES = ("light", "dark")
 
 
-@dataclass(frozen=True)
-class EmbedToken:
-    """A user's current token and when it expires."""
-
-    token: str
-    expires_at: datetime
-    #: Stale, with a new token on its way (background mode).
-    refreshing: bool = False
-
-    def __repr__(self) -> str:
-        return f"EmbedToken(expires_at={self.expires_at!r}, refreshing={self.refreshing})"
-
-    @property
-    def expires_epoch(self) -> int:
-        """The expiry in whole seconds since the epoch, rounded up.
-
-        Rounded up, a browser that asks ``REFRESH_MARGIN`` before it never asks while the
-        server still finds the token fresh.
-        """
-        return math.ceil(self.expires_at.timestamp())
+#: The token a request embeds (its expiry, and whether a new one is on its way).
+EmbedToken = CurrentToken
 
 
 @dataclass(frozen=True)
@@ -106,7 +86,7 @@ def _decide(request: HttpRequest) -> EmbedToken | Placeholder:
         return Placeholder("unavailable")
     if isinstance(answer, NoToken):
         return Placeholder("pending" if answer.pending else "unavailable")
-    return EmbedToken(answer.token, answer.expires_at, answer.refreshing)
+    return answer
 
 
 def refresh_attributes(request: HttpRequest, token: EmbedToken | None) -> list[tuple[str, str]]:

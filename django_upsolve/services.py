@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
@@ -131,6 +132,15 @@ class CurrentToken:
 
     def __repr__(self) -> str:
         return f"CurrentToken(expires_at={self.expires_at!r}, refreshing={self.refreshing})"
+
+    @property
+    def expires_epoch(self) -> int:
+        """The expiry in whole seconds since the epoch, rounded up.
+
+        Rounded up, a browser that asks ``REFRESH_MARGIN`` before it never asks while the
+        server still finds the token fresh.
+        """
+        return math.ceil(self.expires_at.timestamp())
 
 
 @dataclass(frozen=True)

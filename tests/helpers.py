@@ -6,6 +6,8 @@ Fixtures live in the ``conftest.py`` files; plain functions and constants live h
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -64,3 +66,29 @@ def hour_token_ending(expires_at: datetime) -> dict[str, datetime]:
     """Profile fields for an hour-long token expiring at ``expires_at`` (for ``update()``):
     moving only the expiry would make a token that short, which stays fresh longer."""
     return {"token_expires_at": expires_at, "token_refreshed_at": expires_at - timedelta(hours=1)}
+
+
+def run_suite(path: str, settings_module: str) -> None:
+    """Run the pytest suite at ``path`` in a subprocess under other settings (a user model or
+    an app list this run cannot switch to) and fail unless it passed whole."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            path,
+            f"--ds={settings_module}",
+            "-q",
+            "-p",
+            "no:randomly",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert " passed" in result.stdout
+    assert "failed" not in result.stdout
+    assert "skipped" not in result.stdout

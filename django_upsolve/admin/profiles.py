@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
@@ -108,25 +109,7 @@ class UpsolveProfileAdmin(ProfileColumns, UpsolveModelAdmin):
         (_("Registration"), {"fields": ("registered_time", "full_error", "last_error_time")}),
         (_("Record"), {"fields": ("created_time", "updated_time")}),
     )
-    readonly_fields = (
-        "user",
-        "tenant",
-        "upsolve_user_id",
-        "role_id",
-        "name_sent",
-        "properties",
-        "token_state",
-        "masked_token",
-        "token_expires_time",
-        "token_refreshed_time",
-        "last_seen_time",
-        "sync_queued_time",
-        "registered_time",
-        "full_error",
-        "last_error_time",
-        "created_time",
-        "updated_time",
-    )
+    readonly_fields = flatten_fieldsets(fieldsets)  # every field is Upsolve's record
     token_expires_time = moment_column(UpsolveProfile, "token_expires_at")
     token_refreshed_time = moment_column(UpsolveProfile, "token_refreshed_at")
     last_seen_time = moment_column(UpsolveProfile, "last_seen_at")

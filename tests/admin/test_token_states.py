@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -12,6 +12,15 @@ from django_upsolve.models import TokenState, UpsolveProfile
 pytestmark = pytest.mark.django_db
 
 MARGIN = 300
+
+
+def assert_state(profile: UpsolveProfile, now: datetime, expected: TokenState) -> None:
+    """Python (the badge) and SQL (the filter) put ``profile`` in ``expected``, only there."""
+    profile.refresh_from_db()
+    assert profile.token_state(MARGIN, now=now) == expected
+    for state in TokenState:
+        found = UpsolveProfile.objects.in_token_state(state, margin=MARGIN, now=now).exists()
+        assert found == (state == expected), state
 
 
 @pytest.mark.parametrize(
@@ -33,12 +42,7 @@ def test_python_and_sql_agree_at_the_boundaries(make_profile, seconds_left, expe
     UpsolveProfile.objects.filter(pk=profile.pk).update(
         token_expires_at=expires_at, token_refreshed_at=expires_at - timedelta(hours=1)
     )
-    profile.refresh_from_db()
-
-    assert profile.token_state(MARGIN, now=now) == expected
-    for state in TokenState:
-        found = UpsolveProfile.objects.in_token_state(state, margin=MARGIN, now=now).exists()
-        assert found == (state == expected), state
+    assert_state(profile, now, expected)
 
 
 @pytest.mark.parametrize(
@@ -55,12 +59,7 @@ def test_a_token_shorter_than_twice_the_margin_is_fresh_for_half_its_life(
     UpsolveProfile.objects.filter(pk=profile.pk).update(
         token_refreshed_at=received_at, token_expires_at=received_at + timedelta(seconds=120)
     )
-    profile.refresh_from_db()
-
-    assert profile.token_state(MARGIN, now=now) == expected
-    for state in TokenState:
-        found = UpsolveProfile.objects.in_token_state(state, margin=MARGIN, now=now).exists()
-        assert found == (state == expected), state
+    assert_state(profile, now, expected)
 
 
 @pytest.mark.parametrize(

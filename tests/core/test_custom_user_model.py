@@ -6,30 +6,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from tests.helpers import ROOT
+from tests.helpers import run_suite
 
 
 def test_suite_passes_with_a_uuid_email_user_model():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "tests/custom_user",
-            "--ds=tests.custom_user.settings",
-            "-q",
-            "-p",
-            "no:randomly",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert " passed" in result.stdout
-    assert "failed" not in result.stdout
+    run_suite("tests/custom_user", "tests.custom_user.settings")

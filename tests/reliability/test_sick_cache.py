@@ -228,7 +228,7 @@ def test_locks_defer_to_the_database(sick, logs):
 
 
 def test_a_held_lock_still_times_out_on_a_healthy_cache(cache_alias):
-    with locks.cache_lock("user:2", wait=0, hold=5) as held:
+    with locks.cache_lock("user:2", wait=1, hold=5) as held:
         assert held is True
         started = time.monotonic()
         with pytest.raises(locks.LockTimeout), locks.cache_lock("user:2", wait=0.2, hold=5):

@@ -6,32 +6,8 @@ runs in a pytest subprocess, on this run's database engine.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import run_suite
 
 
 def test_the_demo_dashboard_suite_passes() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "tests/sandbox/demo",
-            "--ds=tests.sandbox.demo.settings",
-            "-q",
-            "-p",
-            "no:randomly",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert " passed" in result.stdout
-    assert "failed" not in result.stdout
-    assert "skipped" not in result.stdout
+    run_suite("tests/sandbox/demo", "tests.sandbox.demo.settings")
