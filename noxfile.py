@@ -50,7 +50,8 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=NEWEST, tags=["checks"])
 def types(session: nox.Session) -> None:
     """mypy --strict over the package (configured in setup.cfg)."""
-    session.install("-e", ".[lint,sandbox]")  # the sandbox extra: its optional imports
+    # test: the settings mypy's Django plugin loads (tests.settings) install its task apps.
+    session.install("-e", ".[lint,sandbox,test]")
     session.run("mypy")
 
 
