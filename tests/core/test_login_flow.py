@@ -392,7 +392,7 @@ def test_page_sync_runs_in_a_savepoint_inside_a_transaction(upsolve_sandbox, mon
         # IntegrityError (one profile per membership): breaks a bare transaction.
         UpsolveProfile.objects.create(user=ada, tenant=tenant)
 
-    monkeypatch.setattr(services, "_sync", broken_sync)
+    monkeypatch.setattr(services, "sync_membership", broken_sync)
     with transaction.atomic():
         assert get_token(ada) is None  # logged, never raised
         # The caller's transaction is still usable.

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from django_upsolve import services
+from django_upsolve import sync
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from django_upsolve.services import get_token
 from tests.concurrency import in_threads
@@ -99,8 +99,8 @@ def test_concurrent_users_each_get_their_own_token(database, server, logs):
 
 
 @contextmanager
-def no_lock(name: str, *, wait: float, hold: float) -> Iterator[None]:
-    yield
+def no_lock(name: str, *, wait: float, hold: float) -> Iterator[bool]:
+    yield True  # each process "holds" its own local-memory lock
 
 
 @pytest.mark.parametrize("database", on("postgres"), indirect=True)
@@ -109,7 +109,7 @@ def test_without_a_shared_cache_the_row_lock_registers_a_tenant_once(
 ):
     """Processes with separate local-memory caches share no cache lock: PostgreSQL's row
     lock (``select_for_update``) and the unique constraints still register the tenant once."""
-    monkeypatch.setattr(services, "cache_lock", no_lock)
+    monkeypatch.setattr(sync, "cache_lock", no_lock)
     server.always(SLOW)
     users = [make_user(f"user{n}", f"user{n}@acme.test") for n in range(12)]
     with override_upsolve(ADAPTER="tests.adapters.DomainTenantAdapter"):
