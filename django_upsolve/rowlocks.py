@@ -39,12 +39,24 @@ def row_locked(queryset: QuerySet[M], pk: object, *, wait: float) -> Iterator[M]
         return
     with transaction.atomic(using=using):
         connection = connections[using]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                # An int, never user input: SET takes no bind parameters.
-                cursor.execute(f"SET LOCAL lock_timeout = {max(int(wait * 1000), 1)}")
-        try:
-            row = queryset.select_for_update().get(pk=pk)
-        except OperationalError as err:
-            raise LockTimeout(f"row {pk} of {queryset.model._meta.label}") from err
+        if connection.vendor != "postgresql":
+            yield _lock(queryset, pk)
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            (previous,) = cursor.fetchone()
+            # An int, never user input: SET takes no bind parameters.
+            cursor.execute(f"SET LOCAL lock_timeout = {max(int(wait * 1000), 1)}")
+            # A timeout rolls the savepoint back, and the setting with it. Held, the setting is
+            # put back: SET LOCAL outlives a released savepoint, and under ATOMIC_REQUESTS the
+            # caller's own queries would inherit the bound.
+            row = _lock(queryset, pk)
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
         yield row
+
+
+def _lock(queryset: QuerySet[M], pk: object) -> M:
+    try:
+        return queryset.select_for_update().get(pk=pk)
+    except OperationalError as err:
+        raise LockTimeout(f"row {pk} of {queryset.model._meta.label}") from err

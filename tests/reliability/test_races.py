@@ -136,3 +136,17 @@ def test_concurrent_first_uses_of_two_memberships_register_each_once(database, s
     assert set(tokens[1::2]) == {by_org["globex"]}
     assert_rows_whole()
     assert_nothing_went_wrong(logs)
+
+
+@pytest.mark.parametrize("database", on("postgres"), indirect=True)
+def test_a_row_lock_leaves_the_callers_lock_timeout_as_it_was(database):
+    from django.db import connections, transaction
+
+    from django_upsolve.rowlocks import row_locked
+
+    tenant = UpsolveTenant.objects.create(external_id="acme", name="Acme")
+    with transaction.atomic(using=database), connections[database].cursor() as cursor:
+        with row_locked(UpsolveTenant.objects.using(database), tenant.pk, wait=0.2) as row:
+            assert row == tenant
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone() == ("0",)  # PostgreSQL's default: the request is unbounded
