@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
-from pathbench.configs import VIEW_HEADER
+from pathbench.configs import PASSWORD, VIEW_HEADER
 
-PASSWORD = "bench-password"
 #: A keep-alive connection the server closed meanwhile: reconnect and send again, once.
 STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 

@@ -25,6 +25,8 @@ APP_CONFIGS = (INLINE, BACKGROUND)
 
 #: The stand-in's API key, which every configuration that calls Upsolve is given.
 API_KEY = "up_admin_bench_0123456789abcdef"
+#: Every bench user's password.
+PASSWORD = "bench-password"
 #: The header naming the page view or login a web process's Upsolve call was made for.
 VIEW_HEADER = "X-Bench-View"
 

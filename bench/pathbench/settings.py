@@ -12,7 +12,6 @@ production site would.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import environ
 
@@ -26,7 +25,6 @@ APP = CONFIG in configs.APP_CONFIGS
 SECRET_KEY = "request-path-bench-not-secret"
 DEBUG = False  # DEBUG keeps every query in memory: the worker's memory would grow.
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-BASE_DIR = Path(__file__).resolve().parent
 
 INSTALLED_APPS = [
     "django.contrib.auth",

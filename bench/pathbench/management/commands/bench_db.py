@@ -33,7 +33,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-PASSWORD = "bench-password"
+from pathbench.configs import PASSWORD
+
 BATCH = 2000
 #: A token the app takes for a JWT; the stand-in never sees it (the sweep replaces it).
 STALE_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9.c3RhbGU"
