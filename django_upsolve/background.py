@@ -36,15 +36,17 @@ def not_queued(now: datetime) -> Q:
     return Q(sync_queued_at__isnull=True) | Q(sync_queued_at__lt=now - QUEUED_TTL)
 
 
-def mark_queued(membership: Membership, now: datetime) -> bool:
-    """Mark a sync of ``membership`` as queued; ``False`` when one already is."""
+def mark_queued(membership: Membership, now: datetime, *, seen: bool = False) -> bool:
+    """Mark a sync of ``membership`` as queued (and, if ``seen``, the member as seen now, in
+    the same statement); ``False`` when one already is."""
     user_pk, tenant = membership.user.pk, membership.external_id
-    if of_membership(user_pk, tenant).filter(not_queued(now)).update(sync_queued_at=now):
+    changes = {"sync_queued_at": now, **({"last_seen_at": now} if seen else {})}
+    if of_membership(user_pk, tenant).filter(not_queued(now)).update(**changes):
         return True
     if of_membership(user_pk, tenant).exists():
         return False
     membership_profile(membership)  # A first use: the rows are created unmarked.
-    return bool(of_membership(user_pk, tenant).filter(not_queued(now)).update(sync_queued_at=now))
+    return bool(of_membership(user_pk, tenant).filter(not_queued(now)).update(**changes))
 
 
 def mark_many_queued(profile_pks: Iterable[int], now: datetime) -> list[tuple[UserPk, str]]:
@@ -61,13 +63,14 @@ def unmark_queued(user_pk: UserPk, tenant: str) -> None:
     of_membership(user_pk, tenant).update(sync_queued_at=None)
 
 
-def request_sync(membership: Membership, *, fresh_token: bool = False) -> bool:
+def request_sync(membership: Membership, *, fresh_token: bool = False, seen: bool = False) -> bool:
     """Queue one sync of ``membership`` unless one is queued already; ``True`` when one is.
 
-    ``fresh_token`` asks for a new token even when the stored one is still fresh (a login).
-    The task is enqueued when the caller's transaction commits (at once outside one).
+    ``fresh_token`` asks for a new token even when the stored one is still fresh (a login);
+    ``seen`` records the member as seen now. The task is enqueued when the caller's
+    transaction commits (at once outside one).
     """
-    if not mark_queued(membership, timezone.now()):
+    if not mark_queued(membership, timezone.now(), seen=seen):
         return True
     transaction.on_commit(
         partial(enqueue_sync, membership.user.pk, membership.external_id, fresh_token=fresh_token),

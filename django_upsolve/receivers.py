@@ -35,8 +35,7 @@ def sync_on_login(sender: Any, user: Any, request: Any = None, **kwargs: Any) ->
             return
         if mode == "background":
             for membership in login_memberships(user, request):
-                background.request_sync(membership, fresh_token=True)
-                services.mark_seen(user.pk, membership.external_id)
+                background.request_sync(membership, fresh_token=True, seen=True)
             refresh.ensure_scheduled()
             return
         # An UpsolveError was already logged and recorded on the profile by the service layer

@@ -15,6 +15,7 @@ supports ``run_after``; ``manage.py upsolve_refresh`` refreshes in its own proce
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,8 @@ BATCH = 500
 CHAIN_KEY = "django_upsolve:sweep:chain"
 #: Taken by a sweep that reschedules itself: a second chain finds it and ends.
 RUN_KEY = "django_upsolve:sweep:run"
+#: When this process last made sure a chain is alive (``time.monotonic()``).
+_chain_checked_at = float("-inf")
 
 
 @dataclass
@@ -132,7 +135,16 @@ def refresh_due(
 
 
 def ensure_scheduled() -> None:
-    """Start the chain of sweeps unless one is alive (called at each background login)."""
+    """Start the chain of sweeps unless one is alive (called at each background login).
+
+    The shared cache is asked at most once an interval per process: a login in between
+    knows the answer already.
+    """
+    global _chain_checked_at
+    now = time.monotonic()
+    if now - _chain_checked_at < interval():
+        return
+    _chain_checked_at = now
     if _cache_add(CHAIN_KEY, interval() * 3):
         from .tasks import refresh_active_tokens
 
