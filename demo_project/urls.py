@@ -12,6 +12,7 @@ from .saas import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("analytics/", views.analytics, name="analytics"),
+    path("organization/", views.switch_organization, name="switch-organization"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Invoice, Organization, Profile
+from .models import Invoice, Membership, Organization
 
 
 @admin.register(Organization)
@@ -9,10 +9,12 @@ class OrganizationAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-@admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "organization", "job_title"]
+    list_filter = ["organization"]
     list_select_related = ["user", "organization"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
 
 
 @admin.register(Invoice)

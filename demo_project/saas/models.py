@@ -1,4 +1,4 @@
-"""The customers of the demo SaaS (organizations) and which one each user belongs to."""
+"""The customers of the demo SaaS (organizations) and which of them each user belongs to."""
 
 from django.conf import settings
 from django.db import models
@@ -22,14 +22,23 @@ class Organization(models.Model):
         return self.name
 
 
-class Profile(models.Model):
-    """A user's membership of their organization."""
+class Membership(models.Model):
+    """A user in one organization. A user may belong to several, each with its own title."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="members")
     job_title = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        #: The order joined: a user's first membership is the one shown until they switch.
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="saas_membership_unique_user_organization"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization}"

@@ -179,10 +179,10 @@ def test_a_new_user_s_first_page_loads_at_once_and_fills_when_the_worker_has_the
 
 NEW_MEMBER = """
 from django.contrib.auth.models import User
-from demo_project.saas.models import Organization, Profile
+from demo_project.saas.models import Membership, Organization
 user = User.objects.create_user("dave", "dave@acme.test", "upsolve-demo", first_name="Dave",
                                 last_name="Doe")
-Profile.objects.create(user=user, organization=Organization.objects.get(slug="acme"))
+Membership.objects.create(user=user, organization=Organization.objects.get(slug="acme"))
 """
 
 

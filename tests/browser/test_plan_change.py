@@ -1,4 +1,4 @@
-"""The README's step 2: Globex moves to the Pro plan in the admin, carol's next page shows it.
+"""The README's step 4: Globex moves to the Pro plan in the admin, carol's next page shows it.
 
 The plan is one of the token's properties, which the "Revenue overview" filters by (the
 Free plan sees 3 months, Pro 12), so the demo drops the tokens of another plan and the

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from io import StringIO
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.test import Client
 from django.utils import timezone
 
 from demo_project.saas import dashboards
@@ -23,25 +20,13 @@ from django_upsolve.models import UpsolveProfile
 from django_upsolve.sandbox.checks import check_dashboards
 from django_upsolve.sandbox.dashboards import get_dashboard
 
+from .pages import bar_labels, dashboard_of, dollars, invoices_of, logged_in, total_figure
+
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-PASSWORD = "upsolve-demo"
-
-
-@pytest.fixture
-def seeded() -> None:
-    call_command("seed_demo", stdout=StringIO())
 
 
 def props(organization: str, plan: str = "pro") -> dict[str, str]:
     return {"organization_id": organization, "plan": plan}
-
-
-def invoices_of(slug: str, months: int) -> list[Invoice]:
-    """The organization's invoices of the last ``months`` months, picked out in Python."""
-    start = dashboards.recent_months(months)[0]
-    rows = Invoice.objects.select_related("organization")
-    return [i for i in rows if i.organization.slug == slug and i.issued_on >= start]
 
 
 def test_seeding_gives_each_organization_a_year_from_several_customers(seeded: None) -> None:
@@ -141,45 +126,6 @@ def test_the_settings_declare_the_embedded_dashboard() -> None:
 
 
 # End to end: log in, open Analytics, follow the iframe ---------------------------------
-
-
-def logged_in(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
-
-
-def dashboard_of(client: Client) -> str:
-    """The sandbox page the Analytics page frames, as the browser would load it."""
-    analytics = client.get("/analytics/").content.decode()
-    found = re.search(r'<iframe src="([^"]+)"[^>]* data-upsolve-embed="dashboard"', analytics)
-    assert found is not None, analytics
-    src = urlsplit(found.group(1).replace("&amp;", "&"))
-    response = client.get(f"{src.path}?{src.query}")
-    assert response.status_code == 200
-    assert "default-src 'self'" in response["Content-Security-Policy"]
-    html = response.content.decode()
-    assert " style=" not in html
-    return html
-
-
-def total_figure(html: str) -> str:
-    found = re.search(
-        r'<h2 id="upsolve-panel-1-title">Total revenue</h2>.*?<p class="upsolve-figure"[^>]*>'
-        r"([^<]*)</p>",
-        html,
-        re.S,
-    )
-    assert found is not None, html
-    return found.group(1)
-
-
-def bar_labels(html: str) -> list[str]:
-    return re.findall(r'<rect class="upsolve-bar"[^>]* data-upsolve-label="([^"]*)"', html)
-
-
-def dollars(value: Decimal) -> str:
-    return f"${value:,.0f}"
 
 
 def test_acme_and_globex_see_their_numbers_and_a_plan_change_shows_after_refresh(
