@@ -47,30 +47,39 @@ class Placeholder:
     """No token to embed, and why (the placeholder template words each reason)."""
 
     reason: Reason
+    #: The tenant a pending frame waits for (its refreshes name it).
+    tenant: str = ""
 
 
-def embed_for(request: HttpRequest) -> EmbedToken | Placeholder:
+def embed_for(request: HttpRequest, *, tenant: str | None = None) -> EmbedToken | Placeholder:
     """What ``request`` embeds: its user's token, or a placeholder and why.
+
+    The membership is ``tenant`` (an external id, as a page's refresh names it) when given
+    and still listed by the adapter, else the one the request is about.
 
     Decided once per request, so every embed of a page shares one narrow read
     (:func:`.services.current_token`); the adapter is asked once. A fresh stored token costs
     no HTTP call; a stale one is refreshed within the login budget in inline mode, and in
     background mode a sync is queued and nothing waits (``pending`` until a token comes).
     """
-    decided: EmbedToken | Placeholder | None = getattr(request, DECISION_ATTRIBUTE, None)
-    if decided is None:
-        decided = _decide(request)
-        setattr(request, DECISION_ATTRIBUTE, decided)
-    return decided
+    decisions: dict[str | None, EmbedToken | Placeholder] = request.__dict__.setdefault(
+        DECISION_ATTRIBUTE, {}
+    )
+    if tenant not in decisions:
+        decisions[tenant] = _decide(request, tenant)
+    return decisions[tenant]
 
 
-def _decide(request: HttpRequest) -> EmbedToken | Placeholder:
+def _decide(request: HttpRequest, tenant: str | None) -> EmbedToken | Placeholder:
     try:
         # Inside the try: loading a lazy request.user reads the session and user tables.
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return Placeholder("anonymous")
-        membership = membership_of(user, request=request)
+        if tenant is None:
+            membership = membership_of(user, request=request)
+        else:
+            membership = membership_of(user, tenant=tenant)
         if membership is None:
             return Placeholder("not-available")
         answer = current_token(membership)
@@ -85,11 +94,15 @@ def _decide(request: HttpRequest) -> EmbedToken | Placeholder:
         logger.exception("Could not get an Upsolve token for this request.")
         return Placeholder("unavailable")
     if isinstance(answer, NoToken):
-        return Placeholder("pending" if answer.pending else "unavailable")
+        if answer.pending:
+            return Placeholder("pending", membership.external_id)
+        return Placeholder("unavailable")
     return answer
 
 
-def refresh_attributes(request: HttpRequest, token: EmbedToken | None) -> list[tuple[str, str]]:
+def refresh_attributes(
+    request: HttpRequest, token: EmbedToken | None, tenant: str
+) -> list[tuple[str, str]]:
     """The data- attributes that configure ``upsolve.js``; empty without a token endpoint.
 
     ``token`` is ``None`` for a pending frame: the script asks for one at once. Only iframes
@@ -105,6 +118,7 @@ def refresh_attributes(request: HttpRequest, token: EmbedToken | None) -> list[t
         return []
     attributes = [
         ("data-upsolve-token-url", token_url),
+        ("data-upsolve-tenant", tenant),
         ("data-upsolve-expires", str(token.expires_epoch if token is not None else 0)),
         ("data-upsolve-now", str(int(timezone.now().timestamp()))),
         ("data-upsolve-refresh-margin", str(upsolve_settings.REFRESH_MARGIN)),

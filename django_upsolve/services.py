@@ -109,6 +109,8 @@ class CurrentToken:
     token: str
     expires_at: datetime
     refreshing: bool = False
+    #: The membership's tenant (external id): a page names it, so its refreshes stay there.
+    tenant: str = ""
 
     def __repr__(self) -> str:
         return f"CurrentToken(expires_at={self.expires_at!r}, refreshing={self.refreshing})"
@@ -144,12 +146,12 @@ def current_token(membership: Membership) -> CurrentToken | NoToken:
     usable = row is not None and row.usable(fingerprint, now=now)
     if row is not None and usable and row.fresh(margin, now=now):
         _note_seen(row, membership, now)
-        return _current(row)
+        return _current(row, membership)
     if upsolve_settings.SYNC_MODE != "background":
         profile = fresh_profile(membership)
         if profile is None or not is_jwt_shaped(profile.token) or not profile.token_expires_at:
             return NoToken()
-        return CurrentToken(profile.token, profile.token_expires_at)
+        return CurrentToken(profile.token, profile.token_expires_at, tenant=membership.external_id)
     failing = row is not None and row.failed_within(FAILED_SYNC_PAUSE, now=now)
     queued = row is not None and row.queued_within(background.QUEUED_TTL, now=now)
     if not (failing or queued):
@@ -157,13 +159,13 @@ def current_token(membership: Membership) -> CurrentToken | NoToken:
     if row is None or not row.seen_within(_seen_interval(), now=now):
         mark_seen(user.pk, membership.external_id, now=now)
     if row is not None and usable:
-        return _current(row, refreshing=queued)
+        return _current(row, membership, refreshing=queued)
     return NoToken(pending=queued)
 
 
-def _current(row: StoredToken, *, refreshing: bool = False) -> CurrentToken:
+def _current(row: StoredToken, membership: Membership, *, refreshing: bool = False) -> CurrentToken:
     assert row.expires_at is not None  # usable_for checked it
-    return CurrentToken(row.token, row.expires_at, refreshing)
+    return CurrentToken(row.token, row.expires_at, refreshing, membership.external_id)
 
 
 def _seen_interval() -> timedelta:

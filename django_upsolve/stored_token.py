@@ -24,6 +24,10 @@ from .tokens import is_fresh, is_jwt_shaped
 #: A user's primary key as the ORM takes it (an ``int``, a ``str``; a ``UUID`` passes as one).
 UserPk = int | str
 
+#: A stale token is still embedded while this many seconds are left: enough for the frame
+#: to load before Upsolve refuses it.
+MIN_USABLE_LIFE = 5
+
 #: The columns read, in :class:`StoredToken`'s order.
 COLUMNS = (
     "token",
@@ -52,12 +56,12 @@ class StoredToken:
         return f"StoredToken(expires_at={self.expires_at!r})"
 
     def usable(self, fingerprint: str, *, now: datetime) -> bool:
-        """A JWT issued for this access (``fingerprint``) that has not expired (it may be
-        inside the refresh margin)."""
+        """A JWT issued for this access (``fingerprint``) with time to load a dashboard left
+        (``MIN_USABLE_LIFE``; it may be inside the refresh margin)."""
         return (
             self.fingerprint == fingerprint
             and is_jwt_shaped(self.token)
-            and is_fresh(self.expires_at, 0, now=now)
+            and is_fresh(self.expires_at, MIN_USABLE_LIFE, now=now)
         )
 
     def fresh(self, margin: float, *, now: datetime) -> bool:

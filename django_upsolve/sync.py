@@ -219,7 +219,9 @@ class _UserSync:
                 "updated_at",
             ]
         )
-        logger.info("Registered user pk=%s with Upsolve.", user.pk)
+        logger.info(
+            "Registered user pk=%s in tenant %s with Upsolve.", user.pk, self.membership.external_id
+        )
         signals.user_registered.send(sender=UpsolveProfile, profile=profile, user=user)
 
     def note_fingerprint(self) -> None:
@@ -236,7 +238,11 @@ class _UserSync:
         try:
             issued = self._user_token(tenant)
         except UpsolveNotFound:
-            logger.warning("Upsolve does not know user pk=%s; registering again.", self.user.pk)
+            logger.warning(
+                "Upsolve does not know user pk=%s in tenant %s; registering again.",
+                self.user.pk,
+                self.membership.external_id,
+            )
             self.register(tenant)
             issued = self._user_token(tenant)
         profile.token, profile.token_expires_at = issued.token, issued.expires_at

@@ -15,6 +15,8 @@ background mode a token still on its way is ``202 {"status": "pending"}`` with
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -23,6 +25,8 @@ from django.views.decorators.http import require_POST
 
 from .embed import Placeholder, embed_for
 
+#: The header ``upsolve.js`` names the page's tenant in (its frame's data-upsolve-tenant).
+TENANT_HEADER = "X-Upsolve-Tenant"
 #: Seconds the browser is asked to wait after a 503.
 RETRY_AFTER = 30
 #: Seconds the browser waits before asking again for a token that is on its way.
@@ -34,7 +38,8 @@ PENDING_RETRY_AFTER = 1
 @csrf_protect
 def token(request: HttpRequest) -> JsonResponse:
     """The current user's token and its expiry; never waits on Upsolve in background mode."""
-    embed = embed_for(request)
+    # The tenant the page shows: another tab switching organization must not change it.
+    embed = embed_for(request, tenant=unquote(request.headers.get(TENANT_HEADER, "")) or None)
     if isinstance(embed, Placeholder):
         if embed.reason == "anonymous":
             return JsonResponse({"error": "authentication_required"}, status=401)

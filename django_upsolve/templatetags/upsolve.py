@@ -101,7 +101,7 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
         if isinstance(embed, Placeholder) and embed.reason != "pending":
             return _placeholder(context, request, kind, attributes, embed.reason)
         token = embed if isinstance(embed, EmbedToken) else None
-        refresh = refresh_attributes(request, token)
+        refresh = refresh_attributes(request, token, embed.tenant)
         if token is None and not refresh:  # Nothing could fill a pending frame.
             return _placeholder(context, request, kind, attributes, "unavailable")
         include_script = bool(refresh) and not getattr(request, SCRIPT_FLAG, False)

@@ -98,3 +98,19 @@ def test_an_adapter_written_for_one_tenant_per_user_still_works(client, upsolve_
     assert profile.tenant.external_id == "legacy"
     assert str(profile.role_id) == "33333333-3333-4333-8333-333333333333"
     assert embedded_token(client) == profile.token
+
+
+@override_upsolve(ADAPTER=TWO_ORGS)
+def test_a_page_keeps_its_organization_when_another_tab_switches(client, upsolve_sandbox):
+    make_user("ada")
+    log_in(client, "ada")
+    (frame,) = elements(client.get("/embed/dashboard/").content.decode(), "iframe")
+    assert frame["data-upsolve-tenant"] == "acme"
+    acme_token = dict(query(frame["src"]))["jwt"]
+    switch(client, "globex")  # another tab
+    pinned = client.post("/upsolve/token/", headers={"X-Upsolve-Tenant": "acme"})
+    assert pinned.json()["token"] == acme_token
+    unpinned = client.post("/upsolve/token/")  # a page rendered for the session's choice
+    assert unpinned.json()["token"] != acme_token
+    listed_no_more = client.post("/upsolve/token/", headers={"X-Upsolve-Tenant": "initech"})
+    assert listed_no_more.status_code == 503

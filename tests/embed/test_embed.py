@@ -44,7 +44,9 @@ def test_a_fresh_stored_token_is_embedded_without_any_call(make_user_with_token,
     user = make_user_with_token()
     profile = UpsolveProfile.objects.get(user=user)
     embed = embed_for(make_request(user))
-    assert embed == EmbedToken(profile.token, profile.token_expires_at)
+    assert embed == EmbedToken(
+        profile.token, profile.token_expires_at, tenant=profile.tenant.external_id
+    )
     assert isinstance(embed, EmbedToken)
     assert embed.expires_epoch == math.ceil(profile.token_expires_at.timestamp())
     assert len(http.calls) == 0
@@ -106,10 +108,11 @@ TOKEN = EmbedToken("a.b.c", datetime(2030, 1, 1, 12, 0, 0, 250_000, tzinfo=UTC))
 
 @EMBED_URLS
 def test_the_script_is_told_where_and_when_to_refresh():
-    attributes = refresh_attributes(RequestFactory().get("/"), TOKEN)
+    attributes = refresh_attributes(RequestFactory().get("/"), TOKEN, "acme")
     names = [name for name, _ in attributes]
     assert names == [
         "data-upsolve-token-url",
+        "data-upsolve-tenant",
         "data-upsolve-expires",
         "data-upsolve-now",
         "data-upsolve-refresh-margin",
@@ -119,6 +122,7 @@ def test_the_script_is_told_where_and_when_to_refresh():
     ]
     values = dict(attributes)
     assert values["data-upsolve-token-url"] == "/upsolve/token/"
+    assert values["data-upsolve-tenant"] == "acme"
     assert values["data-upsolve-expires"] == str(
         int(datetime(2030, 1, 1, 12, 0, 1, tzinfo=UTC).timestamp())
     )  # rounded up
@@ -132,12 +136,12 @@ def test_the_script_is_told_where_and_when_to_refresh():
 @EMBED_URLS
 @override_settings(CSRF_USE_SESSIONS=True, CSRF_HEADER_NAME="HTTP_X_XSRF_TOKEN")
 def test_a_csrf_token_kept_in_the_session_is_sent_from_the_page():
-    values = dict(refresh_attributes(RequestFactory().get("/"), TOKEN))
+    values = dict(refresh_attributes(RequestFactory().get("/"), TOKEN, "acme"))
     assert "data-upsolve-csrf-cookie" not in values
     assert values["data-upsolve-csrf-header"] == "X-XSRF-TOKEN"
     assert len(values["data-upsolve-csrf-token"]) == 64
 
 
 def test_without_the_token_endpoint_there_is_nothing_to_refresh(caplog):
-    assert refresh_attributes(RequestFactory().get("/"), TOKEN) == []
+    assert refresh_attributes(RequestFactory().get("/"), TOKEN, "acme") == []
     assert 'include("django_upsolve.urls")' in caplog.text

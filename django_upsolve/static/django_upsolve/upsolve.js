@@ -5,6 +5,7 @@
  * that the {% upsolve_dashboard %} / {% upsolve_application %} tags put on each iframe.
  *
  *   data-upsolve-token-url       the token endpoint (POST, answers {token, expires_at, now})
+ *   data-upsolve-tenant          the organization the page shows, sent back as X-Upsolve-Tenant
  *   data-upsolve-expires         when the current token expires (seconds since the epoch)
  *   data-upsolve-now             the server's clock when the page was rendered (same unit)
  *   data-upsolve-refresh-margin  ask for a new token this many seconds before expiry
@@ -208,6 +209,12 @@
     busy = true;
     var headers = { Accept: "application/json" };
     headers[first.getAttribute("data-upsolve-csrf-header") || "X-CSRFToken"] = csrfToken();
+    var tenant = first.getAttribute("data-upsolve-tenant");
+    if (tenant) {
+      // The page's organization, whatever other tabs switch to (percent-encoded: a header
+      // carries Latin-1 only).
+      headers["X-Upsolve-Tenant"] = encodeURIComponent(tenant);
+    }
     var controller = new AbortController();
     var deadline = window.setTimeout(function () {
       controller.abort();
