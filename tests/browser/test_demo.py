@@ -244,7 +244,8 @@ def test_a_request_left_hanging_is_aborted_and_retried(page: Any) -> None:
     wait_until(page, lambda: answers == ["stalled"], timeout=5)
     page.clock.fast_forward("00:16")  # past the script's 15 s request timeout
     wait_until(page, lambda: len(answers) == 2, timeout=10)
-    assert answers == ["stalled", 200]
+    # Retried and answered: the token, or 202 when the short test token was just renewing.
+    assert answers[0] == "stalled" and answers[1] in (200, 202)
     assert page.evaluate("window.upsolveErrors") == [None]
 
 
