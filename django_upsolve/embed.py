@@ -106,7 +106,9 @@ def refresh_attributes(
     """The data- attributes that configure ``upsolve.js``; empty without a token endpoint.
 
     ``token`` is ``None`` for a pending frame: the script asks for one at once. Only iframes
-    need these: reading the CSRF token makes the response set its cookie.
+    need these. The CSRF token travels in an attribute, and is read (which makes the response
+    set its cookie), unless the browser already holds a cookie the script can read: masking a
+    token costs more than the rest of a render.
     """
     try:
         token_url = reverse("django_upsolve:token")
@@ -123,9 +125,11 @@ def refresh_attributes(
         ("data-upsolve-now", str(int(timezone.now().timestamp()))),
         ("data-upsolve-refresh-margin", str(upsolve_settings.REFRESH_MARGIN)),
         ("data-upsolve-csrf-header", _csrf_header_name()),
-        ("data-upsolve-csrf-token", get_csrf_token(request)),
     ]
-    if not (settings.CSRF_COOKIE_HTTPONLY or settings.CSRF_USE_SESSIONS):
+    readable = not (settings.CSRF_COOKIE_HTTPONLY or settings.CSRF_USE_SESSIONS)
+    if not (readable and settings.CSRF_COOKIE_NAME in request.COOKIES):
+        attributes.append(("data-upsolve-csrf-token", get_csrf_token(request)))
+    if readable:
         attributes.append(("data-upsolve-csrf-cookie", settings.CSRF_COOKIE_NAME))
     return attributes
 

@@ -145,3 +145,12 @@ def test_a_csrf_token_kept_in_the_session_is_sent_from_the_page():
 def test_without_the_token_endpoint_there_is_nothing_to_refresh(caplog):
     assert refresh_attributes(RequestFactory().get("/"), TOKEN, "acme") == []
     assert 'include("django_upsolve.urls")' in caplog.text
+
+
+@EMBED_URLS
+def test_a_readable_csrf_cookie_the_browser_holds_is_not_repeated_in_the_page():
+    request = RequestFactory().get("/")
+    request.COOKIES["csrftoken"] = "x" * 32
+    values = dict(refresh_attributes(request, TOKEN, "acme"))
+    assert "data-upsolve-csrf-token" not in values
+    assert values["data-upsolve-csrf-cookie"] == "csrftoken"
