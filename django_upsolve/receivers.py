@@ -17,7 +17,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
 from .conf import upsolve_settings
-from .exceptions import UpsolveError
+from .exceptions import UpsolveError, UpsolveImproperlyConfigured
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,11 @@ def sync_on_login(sender: Any, user: Any, request: Any = None, **kwargs: Any) ->
         if mode == "off":
             return
         if mode == "background":
-            for membership in login_memberships(user, request):
-                background.request_sync(membership, fresh_token=True, seen=True)
+            # In a savepoint too: a database error while queueing must not break the login's
+            # transaction (and lose its session).
+            with services.savepoint_if_in_transaction():
+                for membership in login_memberships(user, request):
+                    background.request_sync(membership, fresh_token=True, seen=True)
             refresh.ensure_scheduled()
             return
         # An UpsolveError was already logged and recorded on the profile by the service layer
@@ -44,5 +47,8 @@ def sync_on_login(sender: Any, user: Any, request: Any = None, **kwargs: Any) ->
             profile = services.sync_login(user, request)
             if profile is not None and profile.tenant is not None:
                 services.mark_seen(user.pk, profile.tenant.external_id)
+    except UpsolveImproperlyConfigured as err:
+        # Reported by the system checks already (no credentials in development or CI).
+        logger.warning("Upsolve sync skipped for user pk=%s: %s", user.pk, err)
     except Exception:
         logger.exception("Unexpected error while syncing user pk=%s with Upsolve.", user.pk)

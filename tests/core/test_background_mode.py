@@ -290,3 +290,25 @@ def test_upsolve_refresh_reports_what_it_did(make_user_with_token, upsolve_sandb
     out = StringIO()
     call_command("upsolve_refresh", stdout=out)
     assert out.getvalue().strip() == "1 due, 0 queued, 1 refreshed, 0 failed."
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_database_error_while_queueing_leaves_the_logins_transaction_usable(monkeypatch):
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from django_upsolve.models import UpsolveTenant
+    from django_upsolve.receivers import sync_on_login
+
+    ada = make_user("ada")
+    tenant = UpsolveTenant.objects.create(external_id="acme", name="Acme")
+
+    def broken(membership, now, *, seen=False):
+        UpsolveProfile.objects.create(user=ada, tenant=tenant)
+        UpsolveProfile.objects.create(user=ada, tenant=tenant)  # IntegrityError
+
+    monkeypatch.setattr(background, "mark_queued", broken)
+    with transaction.atomic():  # a login under ATOMIC_REQUESTS
+        sync_on_login(sender=None, user=ada, request=None)  # logged, never raised
+        assert get_user_model().objects.filter(pk=ada.pk).exists()  # still usable
+    assert not UpsolveProfile.objects.exists()
