@@ -12,19 +12,19 @@ try:
     from django.tasks.backends.immediate import ImmediateBackend
     from django.tasks.exceptions import InvalidTaskBackend
 except ImportError:  # Django 5.2: the backport.
-    from django_tasks import (  # type: ignore[no-redef,import-not-found,unused-ignore]
+    from django_tasks import (  # type: ignore[no-redef,import-not-found,assignment,unused-ignore]
         TaskResultStatus,
         task,
         task_backends,
     )
-    from django_tasks.backends.dummy import (  # type: ignore[no-redef,import-not-found,unused-ignore]
+    from django_tasks.backends.dummy import (  # type: ignore[no-redef,import-not-found,assignment,unused-ignore]
         DummyBackend,
     )
-    from django_tasks.backends.immediate import (  # type: ignore[no-redef,import-not-found,unused-ignore]
+    from django_tasks.backends.immediate import (  # type: ignore[no-redef,import-not-found,assignment,unused-ignore]
         ImmediateBackend,
     )
-    from django_tasks.base import Task  # type: ignore[no-redef,import-not-found,unused-ignore]
-    from django_tasks.exceptions import (  # type: ignore[no-redef,import-not-found,unused-ignore]
+    from django_tasks.base import Task  # type: ignore[no-redef,import-not-found,assignment,unused-ignore]
+    from django_tasks.exceptions import (  # type: ignore[no-redef,import-not-found,assignment,unused-ignore]
         InvalidTaskBackendError as InvalidTaskBackend,
     )
 
