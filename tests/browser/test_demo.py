@@ -217,7 +217,12 @@ def test_a_failed_refresh_is_reported_and_retried_after_retry_after(
     page.route(TOKEN_URL, token_endpoint)
     old_src = frame_src(page)
     new_src = wait_for_new_src(page, old_src, timeout=20)
-    assert [status for status, _ in answers[:2]] == [503, 200]
+    statuses = [status for status, _ in answers]
+    # After Retry-After the old token may be stale or gone: the server queues a sync and
+    # answers 202 (pending) or 200 "refreshing" until the worker has stored the new token.
+    assert statuses[0] == 503
+    assert statuses[-1] == 200
+    assert set(statuses[1:-1]) <= {200, 202}, statuses
     assert 3.5 < answers[1][1] - answers[0][1] < 6
     assert page.evaluate("window.upsolveErrors") == [503]
     assert jwt_of(new_src) != jwt_of(old_src)
