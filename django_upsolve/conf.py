@@ -10,6 +10,7 @@ accessors: what they report is exactly what would fail at run time.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -153,6 +154,12 @@ def url_problem(value: object) -> str | None:
     """Why ``value`` is not an http(s) base URL paths can be appended to, or ``None``."""
     if not isinstance(value, str) or not value:
         return "must be a URL string."
+    return _url_text_problem(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _url_text_problem(value: str) -> str | None:
+    """:func:`url_problem` of a string; remembered, as every embed reads the hub URLs."""
     if any(char.isspace() or not char.isprintable() for char in value):
         return "contains whitespace or control characters."
     try:

@@ -24,6 +24,7 @@ the options and renders.
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 
 from django import template
@@ -32,9 +33,11 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest
 from django.shortcuts import resolve_url
 from django.template import Context, Engine
+from django.templatetags.static import static
 from django.urls import NoReverseMatch
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..embed import (
@@ -51,7 +54,8 @@ from ..embed import (
 logger = logging.getLogger(__name__)
 register = template.Library()
 
-IFRAME_TEMPLATE = "django_upsolve/iframe.html"
+#: The refresh script, as a static file.
+SCRIPT = "django_upsolve/upsolve.js"
 PLACEHOLDER_TEMPLATE = "django_upsolve/placeholder.html"
 #: Keywords that set attributes of the ``<iframe>``; all others are query parameters.
 IFRAME_ATTRIBUTES = ("width", "height", "title", "loading", "referrerpolicy", "class", "id")
@@ -105,23 +109,12 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
         if token is None and not refresh:  # Nothing could fill a pending frame.
             return _placeholder(context, request, kind, attributes, "unavailable")
         include_script = bool(refresh) and not getattr(request, SCRIPT_FLAG, False)
-        html = _render(
-            context,
-            IFRAME_TEMPLATE,
-            {
-                "kind": kind,
-                "src": share_url(kind, object_id, token.token if token else None, params),
-                "pending": token is None,
-                "attributes": attributes,
-                "refresh_attributes": refresh,
-                "include_script": include_script,
-                "hub_origins": " ".join(hub_origins()),
-                "csp_nonce": context.get("csp_nonce"),
-            },
-        )
+        src = share_url(kind, object_id, token.token if token else None, params)
+        html = _iframe(kind, src, attributes, refresh, pending=token is None)
         if include_script:
+            html += _script(context.get("csp_nonce"))
             setattr(request, SCRIPT_FLAG, True)
-        return html
+        return SafeString(html)
     except Exception:
         logger.exception("Could not render the Upsolve %s embed.", kind)
         try:
@@ -129,6 +122,50 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
         except Exception:
             logger.exception("Could not render %s.", PLACEHOLDER_TEMPLATE)
             return SafeString("")
+
+
+def _iframe(
+    kind: Kind,
+    src: str,
+    attributes: dict[str, str],
+    refresh: list[tuple[str, str]],
+    *,
+    pending: bool,
+) -> str:
+    """The iframe element, every value escaped (whatever the caller's autoescape says).
+
+    Built here rather than by a template: a page's embed is on every view, and the template
+    engine cost more than the rest of a render. A pending frame is hidden, its address in
+    ``data-upsolve-src``, beside the placeholder's message, until ``upsolve.js`` fills it.
+    """
+    names = (
+        ("data-upsolve-src" if pending else "src", src),
+        *attributes.items(),
+        ("data-upsolve-embed", kind),
+        *refresh,
+    )
+    element = "<iframe{}{}></iframe>".format(
+        " hidden" if pending else "",
+        "".join(f' {name}="{escape(value)}"' for name, value in names),
+    )
+    if not pending:
+        return element
+    message = escape(gettext("Preparing your analytics…"))
+    return (
+        '<div class="upsolve-pending" data-upsolve-pending>\n  <p class="upsolve-placeholder" '
+        f'role="status" data-upsolve-placeholder="pending" data-upsolve-kind="{kind}">'
+        f"{message}</p>\n  {element}\n</div>"
+    )
+
+
+def _script(csp_nonce: object) -> str:
+    """The refresh script's tag, with the page's CSP nonce when it has one."""
+    nonce = f' nonce="{escape(str(csp_nonce))}"' if csp_nonce else ""
+    origins = escape(" ".join(hub_origins()))
+    return (
+        f'\n<script src="{escape(static(SCRIPT))}" defer data-upsolve-origins="{origins}"'
+        f"{nonce}></script>"
+    )
 
 
 def _split_options(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from django_upsolve import background, refresh, services
 from django_upsolve.memberships import membership_of
@@ -130,6 +130,20 @@ def test_a_user_without_a_token_gets_a_pending_frame_filled_later(
     assert status["data-upsolve-placeholder"] == "pending"
     assert len(queued) == 1
     assert len(http.calls) == 0
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_pending_frame_escapes_its_values_and_speaks_the_active_language(queued, http):
+    html = render(
+        '{% upsolve_dashboard "d" title=evil %}',
+        make_request(make_user("ada")),
+        evil='"><script>alert(1)</script>',
+    )
+    with translation.override("fr"):
+        french = render('{% upsolve_dashboard "d" %}', make_request(make_user("bea")))
+    assert "<script>alert" not in html
+    assert elements(html, "iframe")[0]["title"] == '"><script>alert(1)</script>'
+    assert "Préparation de vos analyses…" in french
 
 
 @override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
