@@ -32,6 +32,9 @@ Phases:
    then dashboard views with a fresh token. Tokens live an hour, as by default.
 2. Throughput: ``--clients`` concurrent clients load the dashboard page for a few seconds per
    configuration, in rounds; each round's rate is compared with no app's in the same round.
+   Twice: the bare page (a heading and the embed), then the same page with what real pages
+   have around an embed, a query and a table of ``--rows`` rows (100: about as long as a
+   plain Django page takes to render). The embed costs the same on both; its share differs.
 3. Activity, with the clock sped up ``--scale`` times (an hour lasts 30 s by default; token
    lifetime, refresh margin and active window are scaled alike): ``--users`` new users per
    configuration each log in and load the dashboard about 30 times in their first hour; the
@@ -80,6 +83,7 @@ def parse_args() -> argparse.Namespace:
     add("--clients", type=int, default=16, help="concurrent clients, throughput")
     add("--window", type=float, default=4.0, help="seconds per throughput window")
     add("--rounds", type=int, default=3, help="throughput windows per configuration")
+    add("--rows", type=int, default=100, help="table rows of the second throughput page (0: none)")
     add("--scale", type=float, default=120.0, help="clock speed-up in phase 3 (120: 1 h = 30 s)")
     add("--hours", type=float, default=8.0, help="length of the working day, hours")
     add("--seed", type=int, default=9, help="random seed (orders, arrivals)")
@@ -113,7 +117,7 @@ def main() -> None:
 
 def real_time(
     stack: Stack, args: argparse.Namespace, rng: random.Random
-) -> tuple[Record, Record, dict[str, list[float]]]:
+) -> tuple[Record, Record, dict[int, dict[str, list[float]]]]:
     """Phases 1 and 2, on sites with real-time settings (tokens of an hour)."""
     with stack.deploy("real", 1.0) as sites:
         phases.create_users(stack, sites, "warm", 1)
@@ -124,7 +128,12 @@ def real_time(
         latency, browsers = phases.request_latency(stack, sites, args.logins, args.views, rng)
         latency.calls = stack.standin.calls()
         stack.standin.reset()
-        throughput, rates = phases.throughput(browsers, args.window, args.rounds, args.clients, rng)
+        throughput, rates = Record(), {}
+        for rows in dict.fromkeys((0, args.rows)):  # the bare page, then one with a table
+            record, rates[rows] = phases.throughput(
+                browsers, args.window, args.rounds, args.clients, rng, rows
+            )
+            throughput.hits.extend(record.hits)
         throughput.calls = stack.standin.calls()
     return latency, throughput, rates
 
@@ -167,7 +176,7 @@ def headings(args: argparse.Namespace) -> dict[str, str]:
         ),
         "throughput": (
             f"Throughput of the dashboard page, {args.clients} concurrent clients, "
-            f"{args.rounds} windows of {args.window:g} s each:"
+            f"{args.rounds} windows of {args.window:g} s each per configuration and page:"
         ),
         "activity": (
             f"Page views ({args.users} users per configuration; phase 3's clock "

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
-from pathbench.configs import PASSWORD, VIEW_HEADER
+from pathbench.configs import PASSWORD, ROWS_PARAMETER, VIEW_HEADER
 
 #: A keep-alive connection the server closed meanwhile: reconnect and send again, once.
 STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
@@ -71,10 +71,11 @@ class Browser:
             raise RuntimeError(f"{self.config}: logging {username} in answered {status}.")
         return Hit(self.config, "first login" if first else "login", name, seconds, "login")
 
-    def view(self) -> Hit:
-        """Load the dashboard page and time it."""
+    def view(self, rows: int = 0) -> Hit:
+        """Load the dashboard page (with a table of ``rows`` rows) and time it."""
         name = self._name("view")
-        status, seconds, body = self._send("GET", "/dashboard/", None, {}, name)
+        path = f"/dashboard/?{ROWS_PARAMETER}={rows}" if rows else "/dashboard/"
+        status, seconds, body = self._send("GET", path, None, {}, name)
         if status != 200:
             raise RuntimeError(f"{self.config}: the dashboard answered {status}.")
         return Hit(self.config, "view", name, seconds, shown_by(body))

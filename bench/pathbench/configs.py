@@ -27,6 +27,8 @@ APP_CONFIGS = (INLINE, BACKGROUND)
 API_KEY = "up_admin_bench_0123456789abcdef"
 #: Every bench user's password.
 PASSWORD = "bench-password"
+#: The dashboard page's query parameter asking for a table of that many rows beside the embed.
+ROWS_PARAMETER = "rows"
 #: The header naming the page view or login a web process's Upsolve call was made for.
 VIEW_HEADER = "X-Bench-View"
 

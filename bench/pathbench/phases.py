@@ -114,14 +114,16 @@ def throughput(
     rounds: int,
     clients: int,
     rng: random.Random,
+    rows: int = 0,
 ) -> tuple[Record, dict[str, list[float]]]:
     """Views per second of each site under ``clients`` concurrent clients, ``rounds`` windows
-    of ``seconds`` per configuration, the windows interleaved."""
+    of ``seconds`` per configuration, the windows interleaved; the page has a table of
+    ``rows`` rows."""
     record, rates = Record(), {config: [] for config in configs.CONFIGS}
     for _ in range(rounds):
         for config in shuffled(rng):
             tabs = [browsers[config][n % len(browsers[config])].clone() for n in range(clients)]
-            hits = load(tabs, seconds)
+            hits = load(tabs, seconds, rows)
             rates[config].append(len(hits) / seconds)
             record.hits.extend(hits)
             for tab in tabs:
@@ -129,8 +131,8 @@ def throughput(
     return record, rates
 
 
-def load(tabs: list[Browser], seconds: float) -> list[Hit]:
-    """Each tab loads the dashboard page again and again for ``seconds``."""
+def load(tabs: list[Browser], seconds: float, rows: int = 0) -> list[Hit]:
+    """Each tab loads the dashboard page (``rows`` rows) again and again for ``seconds``."""
     hits: list[Hit] = []
     stop = threading.Event()
     ends_at = time.perf_counter() + seconds
@@ -138,7 +140,7 @@ def load(tabs: list[Browser], seconds: float) -> list[Hit]:
     def keep_loading(tab: Browser) -> Callable[[], None]:
         def loop() -> None:
             while not stop.is_set():
-                hit = tab.view()
+                hit = tab.view(rows)
                 if time.perf_counter() > ends_at:
                     return
                 hits.append(hit)

@@ -80,7 +80,8 @@ class Results:
 
     latency: Record
     throughput: Record
-    rates: dict[str, list[float]]
+    #: Views per second per configuration and round, by the rows of the page's table (0: bare).
+    rates: dict[int, dict[str, list[float]]]
     first_hour: Record
     day: Record
     memory: Memory
@@ -93,9 +94,10 @@ class Results:
         ours, base = self.times_ms(config, kind), self.times_ms(NO_APP, kind)
         return percentile(ours, pct) - percentile(base, pct)
 
-    def throughput_ratio(self, config: str) -> float:
+    def throughput_ratio(self, config: str, rows: int = 0) -> float:
         """Each round's rate over no app's in the same round (adjacent in time); the median."""
-        pairs = zip(self.rates[config], self.rates[NO_APP], strict=True)
+        rates = self.rates[rows]
+        pairs = zip(rates[config], rates[NO_APP], strict=True)
         return statistics.median(rate / base for rate, base in pairs)
 
     def day_calls_vs_seed(self, config: str) -> float:
@@ -119,13 +121,16 @@ def latency_lines(results: Results) -> Iterator[str]:
 
 
 def throughput_lines(results: Results) -> Iterator[str]:
-    yield row(
-        "views / s (median of rounds)",
-        (f"{statistics.median(results.rates[c]):.0f}" for c in CONFIGS),
-    )
-    yield row(
-        "  × no app (same round; median)", (f"{results.throughput_ratio(c):.2f}×" for c in CONFIGS)
-    )
+    for rows, rates in results.rates.items():
+        yield "the bare page:" if not rows else f"the page with a table of {rows} rows:"
+        yield row(
+            "  views / s (median of rounds)",
+            (f"{statistics.median(rates[c]):.0f}" for c in CONFIGS),
+        )
+        yield row(
+            "  × no app (same round; median)",
+            (f"{results.throughput_ratio(c, rows):.2f}×" for c in CONFIGS),
+        )
 
 
 def activity_lines(records: dict[str, Record]) -> Iterator[str]:
@@ -187,6 +192,10 @@ def target_lines(results: Results) -> Iterator[str]:
     ]
     for label, value, met in targets:
         yield f"  {label:<44}{value:>10}   {'met' if met else 'MISSED'}"
+    for rows in results.rates:
+        if rows:
+            ratio = results.throughput_ratio(BACKGROUND, rows)
+            yield f"  (the same, page with {rows} table rows{'':<9}{ratio:.2f}×)"
 
 
 def print_report(results: Results, headings: dict[str, str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -36,9 +37,27 @@ def log_in(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The page a logged-in user lands on, with the dashboard embedded."""
+    """The page a logged-in user lands on, with the dashboard embedded.
+
+    ``?rows=N`` adds what a real page has around the embed: a query and a table of ``N``
+    rows, the same in every configuration.
+    """
     template = TEMPLATES[settings.CONFIG]
-    return render(request, template, {"dashboard_id": settings.DASHBOARD_ID})
+    rows = table_rows(min(int(request.GET.get(configs.ROWS_PARAMETER) or 0), 1000))
+    return render(request, template, {"dashboard_id": settings.DASHBOARD_ID, "rows": rows})
+
+
+def table_rows(count: int) -> list[tuple[int, str, str]]:
+    """``count`` invoice-like rows from the database (none for 0: the bare page)."""
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n, 'INV-' || lpad(n::text, 6, '0'), md5(n::text) "
+            "FROM generate_series(1, %s) AS n",
+            [count],
+        )
+        return cursor.fetchall()
 
 
 def ping(request: HttpRequest) -> HttpResponse:
