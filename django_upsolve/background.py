@@ -20,6 +20,7 @@ from django.db import router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import stored_token
 from .conf import upsolve_settings
 from .memberships import Membership, membership_profile
 from .models import UpsolveProfile
@@ -40,13 +41,13 @@ def mark_queued(membership: Membership, now: datetime, *, seen: bool = False) ->
     """Mark a sync of ``membership`` as queued (and, if ``seen``, the member as seen now, in
     the same statement); ``False`` when one already is."""
     user_pk, tenant = membership.user.pk, membership.external_id
-    changes = {"sync_queued_at": now, **({"last_seen_at": now} if seen else {})}
-    if of_membership(user_pk, tenant).filter(not_queued(now)).update(**changes):
+    lost_before = now - QUEUED_TTL
+    if stored_token.mark_queued(user_pk, tenant, now=now, lost_before=lost_before, seen=seen):
         return True
     if of_membership(user_pk, tenant).exists():
         return False
     membership_profile(membership)  # A first use: the rows are created unmarked.
-    return bool(of_membership(user_pk, tenant).filter(not_queued(now)).update(**changes))
+    return stored_token.mark_queued(user_pk, tenant, now=now, lost_before=lost_before, seen=seen)
 
 
 def mark_many_queued(profile_pks: Iterable[int], now: datetime) -> list[tuple[UserPk, str]]:

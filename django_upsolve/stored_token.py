@@ -15,10 +15,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import QuerySet
+from django.db.models import Field, Model, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import UpsolveProfile
+from .models import UpsolveProfile, UpsolveTenant
 from .tokens import is_fresh, is_jwt_shaped
 
 #: A user's primary key as the ORM takes it (an ``int``, a ``str``; a ``UUID`` passes as one).
@@ -79,8 +79,13 @@ class StoredToken:
 
 
 def of_membership(user_pk: UserPk, tenant: str) -> QuerySet[UpsolveProfile]:
-    """The profile of user ``user_pk`` in the tenant whose external id is ``tenant``."""
-    return UpsolveProfile.objects.filter(user_id=user_pk, tenant__external_id=tenant)
+    """The profile of user ``user_pk`` in the tenant whose external id is ``tenant``.
+
+    The tenant is a scalar subquery, not a join: PostgreSQL plans it faster, and an
+    ``UPDATE`` through it needs no ``pk IN (SELECT …)`` around a join.
+    """
+    tenant_pk = UpsolveTenant.objects.filter(external_id=tenant).order_by().values("pk")[:1]
+    return UpsolveProfile.objects.filter(user_id=user_pk, tenant_id=Subquery(tenant_pk))
 
 
 def read_stored_token(user_pk: UserPk, tenant: str) -> StoredToken | None:
@@ -139,6 +144,65 @@ def _aware(value: datetime | None, connection: BaseDatabaseWrapper) -> datetime 
     if value is None or not settings.USE_TZ or timezone.is_aware(value):
         return value
     return timezone.make_aware(value, connection.timezone)
+
+
+def mark_queued(
+    user_pk: UserPk, tenant: str, *, now: datetime, lost_before: datetime, seen: bool
+) -> bool:
+    """Set a membership's ``sync_queued_at`` to ``now`` unless a sync was queued after
+    ``lost_before`` (and, if ``seen``, its ``last_seen_at`` too); ``True`` if the row changed.
+
+    Every background login runs this. Like the read, its SQL is built once per database:
+    the ORM's update through a subquery costs more to build than to run.
+    """
+    alias = router.db_for_write(UpsolveProfile)
+    connection = connections[alias]
+    prep = UpsolveProfile._meta.get_field("sync_queued_at").get_db_prep_value
+    user_pk_in = UpsolveProfile._meta.get_field("user").get_db_prep_value(user_pk, connection)
+    now_in = prep(now, connection)
+    params = [
+        now_in,
+        *([now_in] if seen else []),
+        user_pk_in,
+        tenant,
+        prep(lost_before, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_queue_sql(alias, seen), params)
+        return bool(cursor.rowcount)
+
+
+#: The conditional update's SQL per (database alias, whether it sets ``last_seen_at``).
+_QUEUE_SQL: dict[tuple[str, bool], str] = {}
+
+
+def _queue_sql(alias: str, seen: bool) -> str:
+    """The ``UPDATE`` of :func:`mark_queued`, its parameters in that function's order: the
+    new values, the user's pk, the tenant's external id, the lost-before moment."""
+    sql = _QUEUE_SQL.get((alias, seen))
+    if sql is None:
+        quote = connections[alias].ops.quote_name
+        profile, tenant = UpsolveProfile._meta, UpsolveTenant._meta
+
+        def column(model: type[Model], name: str) -> str:
+            field = model._meta.get_field(name)
+            assert isinstance(field, Field)
+            assert field.column is not None  # every field named here has a column
+            return quote(field.column)
+
+        queued = column(UpsolveProfile, "sync_queued_at")
+        changes = [queued, *([column(UpsolveProfile, "last_seen_at")] if seen else [])]
+        assignments = ", ".join(f"{name} = %s" for name in changes)
+        # Only the models' own table and column names, quoted, go into the text; every
+        # value is a parameter.
+        sql = _QUEUE_SQL[(alias, seen)] = (
+            f"UPDATE {quote(profile.db_table)} SET {assignments}"  # noqa: S608
+            f" WHERE {column(UpsolveProfile, 'user')} = %s"
+            f" AND {column(UpsolveProfile, 'tenant')} = (SELECT {column(UpsolveTenant, 'id')}"
+            f" FROM {quote(tenant.db_table)} WHERE {column(UpsolveTenant, 'external_id')} = %s)"
+            f" AND ({queued} IS NULL OR {queued} < %s)"
+        )
+    return sql
 
 
 def mark_seen(user_pk: UserPk, tenant: str, *, now: datetime | None = None) -> None:
