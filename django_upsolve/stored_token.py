@@ -122,7 +122,8 @@ _SQL: dict[str, tuple[str, tuple[int, ...]]] = {}
 
 def _compiled_sql(alias: str, values: tuple[object, str]) -> tuple[str, tuple[int, ...]]:
     """The read's SQL on database ``alias`` and the order of its two parameters, read off
-    where the ORM laid out ``values`` the first time (equal values fit either order)."""
+    where the ORM laid out ``values``. Equal values fit either order: that answer serves
+    this read only, and the next read with distinct values is the one remembered."""
     compiled = _SQL.get(alias)
     if compiled is None:
         user_pk, tenant = values
@@ -134,7 +135,9 @@ def _compiled_sql(alias: str, values: tuple[object, str]) -> tuple[str, tuple[in
         ]
         if not orders:
             raise ImproperlyConfigured("The stored-token query's parameters are not as expected.")
-        compiled = _SQL[alias] = (str(sql), orders[0])
+        compiled = (str(sql), orders[0])
+        if len(orders) == 1:
+            _SQL[alias] = compiled
     return compiled
 
 
