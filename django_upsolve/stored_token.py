@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -99,9 +100,9 @@ def read_stored_token(user_pk: UserPk, tenant: str) -> StoredToken | None:
     connection = connections[alias]
     user_field = UpsolveProfile._meta.get_field("user")
     values_in = (user_field.get_db_prep_value(user_pk, connection), tenant)
-    sql, order = _compiled_sql(alias, values_in)
+    sql, params = _compiled_sql(alias, values_in)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [values_in[index] for index in order])
+        cursor.execute(sql, params)
         values = cursor.fetchone()
     if values is None:
         return None
@@ -120,25 +121,27 @@ def read_stored_token(user_pk: UserPk, tenant: str) -> StoredToken | None:
 _SQL: dict[str, tuple[str, tuple[int, ...]]] = {}
 
 
-def _compiled_sql(alias: str, values: tuple[object, str]) -> tuple[str, tuple[int, ...]]:
-    """The read's SQL on database ``alias`` and the order of its two parameters, read off
-    where the ORM laid out ``values``. Equal values fit either order: that answer serves
-    this read only, and the next read with distinct values is the one remembered."""
+def _compiled_sql(alias: str, values: tuple[Any, str]) -> tuple[str, list[Any]]:
+    """The read's SQL on database ``alias`` and its parameters for ``values``.
+
+    The order the SQL takes the two values in is read off where the ORM laid them out. When
+    they print alike either order fits: that read runs with the ORM's own parameters, and
+    the first read with distinct values is the one remembered.
+    """
     compiled = _SQL.get(alias)
-    if compiled is None:
-        user_pk, tenant = values
-        query = of_membership(user_pk, tenant).using(alias).order_by()  # type: ignore[arg-type]
-        sql, params = query.values_list(*COLUMNS)[:1].query.sql_with_params()
-        laid_out = [str(value) for value in params]
-        orders = [
-            order for order in ((0, 1), (1, 0)) if [str(values[i]) for i in order] == laid_out
-        ]
-        if not orders:
-            raise ImproperlyConfigured("The stored-token query's parameters are not as expected.")
-        compiled = (str(sql), orders[0])
-        if len(orders) == 1:
-            _SQL[alias] = compiled
-    return compiled
+    if compiled is not None:
+        sql, order = compiled
+        return sql, [values[index] for index in order]
+    user_pk, tenant = values
+    query = of_membership(user_pk, tenant).using(alias).order_by()  # type: ignore[arg-type]
+    sql, params = query.values_list(*COLUMNS)[:1].query.sql_with_params()
+    laid_out = [str(value) for value in params]
+    orders = [order for order in ((0, 1), (1, 0)) if [str(values[i]) for i in order] == laid_out]
+    if not orders:
+        raise ImproperlyConfigured("The stored-token query's parameters are not as expected.")
+    if len(orders) == 1:
+        _SQL[alias] = (str(sql), orders[0])
+    return str(sql), list(params)
 
 
 def _aware(value: datetime | None, connection: BaseDatabaseWrapper) -> datetime | None:
