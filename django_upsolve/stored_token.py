@@ -133,7 +133,7 @@ def _compiled_sql(alias: str, values: tuple[Any, str]) -> tuple[str, list[Any]]:
         sql, order = compiled
         return sql, [values[index] for index in order]
     user_pk, tenant = values
-    query = of_membership(user_pk, tenant).using(alias).order_by()  # type: ignore[arg-type]
+    query = of_membership(user_pk, tenant).using(alias).order_by()
     sql, params = query.values_list(*COLUMNS)[:1].query.sql_with_params()
     laid_out = [str(value) for value in params]
     orders = [order for order in ((0, 1), (1, 0)) if [str(values[i]) for i in order] == laid_out]
