@@ -15,7 +15,7 @@ from pathbench import configs
 
 #: The same page in every configuration; only the embed differs (none without Upsolve).
 TEMPLATES = {
-    configs.NO_APP: "pathbench/dashboard.html",
+    configs.NO_APP: "pathbench/dashboard_noapp.html",
     configs.SEED: "pathbench/dashboard_seed.html",
     configs.INLINE: "pathbench/dashboard_app.html",
     configs.BACKGROUND: "pathbench/dashboard_app.html",
