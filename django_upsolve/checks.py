@@ -280,8 +280,8 @@ def check_background(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
         return [
             _error(
                 "UPSOLVE['SYNC_ON_LOGIN'] = 'background' needs Django's tasks framework.",
-                "Use Django 6.0 or newer, or install the backport: "
-                'pip install "django-upsolve[tasks]".',
+                "Use Django 6.0 or newer, or install the django-tasks backport (the "
+                "package's 'tasks' extra, or: pip install django-tasks).",
                 "E015",
             )
         ]

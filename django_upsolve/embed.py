@@ -22,6 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .conf import upsolve_settings
+from .exceptions import UpsolveImproperlyConfigured
 from .memberships import membership_of
 from .redaction import has_control
 from .services import CurrentToken, NoToken, current_token
@@ -89,6 +90,10 @@ def _decide(request: HttpRequest, tenant: str | None) -> EmbedToken | Placeholde
             "this template through a TemplateResponse (Django renders it in a thread) or "
             "with sync_to_async(), and use aget_token() in async code."
         )
+        return Placeholder("unavailable")
+    except UpsolveImproperlyConfigured as err:
+        # The system checks report it too; a traceback per page would add nothing.
+        logger.warning("No Upsolve token for this request: %s", err)
         return Placeholder("unavailable")
     except Exception:
         logger.exception("Could not get an Upsolve token for this request.")

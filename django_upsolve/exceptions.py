@@ -254,14 +254,15 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 
 def _error_fields(parsed: object) -> str:
-    """Field names from a validation answer (never the values)."""
+    """Field names from a validation answer (never the values), each redacted before it is
+    cut: a name may echo a value."""
     if not isinstance(parsed, dict):
         return ""
     errors = parsed.get("errors")
     if not isinstance(errors, list):
         return ""
     names = [
-        " ".join(e["field"].split())[:64]
+        redact(" ".join(e["field"].split()))[:64]
         for e in errors[:10]
         if isinstance(e, dict) and isinstance(e.get("field"), str) and e["field"].strip()
     ]

@@ -24,7 +24,7 @@ from django.utils import timezone
 from . import background
 from .budget import CallPolicy
 from .conf import upsolve_settings
-from .exceptions import UpsolveError, UpsolveNotEligible
+from .exceptions import UpsolveError, UpsolveImproperlyConfigured, UpsolveNotEligible
 from .memberships import Membership, login_memberships, membership_of
 from .models import UpsolveProfile
 from .stored_token import StoredToken, mark_seen, read_stored_token
@@ -85,6 +85,9 @@ def get_token(
             profile = fresh_profile(membership, force=True)
             return profile.token if profile is not None else None
         answer = current_token(membership)
+    except UpsolveImproperlyConfigured as err:
+        logger.warning("No Upsolve token for user pk=%s: %s", user.pk, err)
+        return None
     except Exception:
         logger.exception("Could not get an Upsolve token for user pk=%s.", user.pk)
         return None
@@ -137,8 +140,10 @@ def current_token(membership: Membership) -> CurrentToken | NoToken:
 
     One narrow read (:mod:`.stored_token`). A fresh token for the adapter's tenant is the
     answer. Otherwise inline mode syncs within the login budget, as :func:`fresh_profile`;
-    background mode never waits on Upsolve: it queues one sync (deduplicated per user) and
-    answers the stored token while it is still valid, or that a token is pending.
+    background mode never waits on Upsolve: it queues one sync (deduplicated per user).
+    Until a new token comes, both answer the stored one while it is still valid and was
+    issued for the member's current access; background mode otherwise says that a token is
+    pending.
     """
     user, now, margin = membership.user, timezone.now(), upsolve_settings.REFRESH_MARGIN
     row = read_stored_token(user.pk, membership.external_id)
@@ -149,9 +154,12 @@ def current_token(membership: Membership) -> CurrentToken | NoToken:
         return _current(row, membership)
     if upsolve_settings.SYNC_MODE != "background":
         profile = fresh_profile(membership)
-        if profile is None or not is_jwt_shaped(profile.token) or not profile.token_expires_at:
-            return NoToken()
-        return CurrentToken(profile.token, profile.token_expires_at, tenant=membership.external_id)
+        if profile is not None and is_jwt_shaped(profile.token) and profile.token_expires_at:
+            return CurrentToken(
+                profile.token, profile.token_expires_at, tenant=membership.external_id
+            )
+        # The refresh failed (or waits out a recent failure): the previous token while it lasts.
+        return _current(row, membership) if row is not None and usable else NoToken()
     failing = row is not None and row.failed_within(FAILED_SYNC_PAUSE, now=now)
     queued = row is not None and row.queued_within(background.QUEUED_TTL, now=now)
     if not (failing or queued):
@@ -194,16 +202,13 @@ def get_fresh_profile(
 def fresh_profile(membership: Membership, *, force: bool = False) -> UpsolveProfile | None:
     """:func:`get_fresh_profile` for a user whose membership the caller already has.
 
-    Token and expiry come from one read, so a concurrent refresh cannot split them.
+    Token and expiry come from one read, so a concurrent refresh cannot split them. A token
+    counts only if it was issued for the member's current access: a failed sync keeps the
+    stored token, which may be for a role or properties the member no longer has.
     """
-    margin = upsolve_settings.REFRESH_MARGIN
     if not force:
         profile = _stored_profile(membership)
-        if (
-            profile is not None
-            and profile.has_fresh_token(margin)
-            and profile.access_fingerprint == membership.user_fields.fingerprint
-        ):
+        if profile is not None and _holds_fresh_token(profile, membership):
             return profile
         if profile is not None and _failed_recently(profile):
             return None  # Pages do not retry a failing user on every view.
@@ -212,7 +217,14 @@ def fresh_profile(membership: Membership, *, force: bool = False) -> UpsolveProf
         token_after = timezone.now() if force else None
         sync_membership(membership, CallPolicy.login(), token_after=token_after)
     profile = _stored_profile(membership)
-    return profile if profile is not None and profile.has_fresh_token(margin) else None
+    return profile if profile is not None and _holds_fresh_token(profile, membership) else None
+
+
+def _holds_fresh_token(profile: UpsolveProfile, membership: Membership) -> bool:
+    return (
+        profile.has_fresh_token(upsolve_settings.REFRESH_MARGIN)
+        and profile.access_fingerprint == membership.user_fields.fingerprint
+    )
 
 
 def _failed_recently(profile: UpsolveProfile) -> bool:

@@ -1,5 +1,5 @@
 """Django's tasks API, wherever it lives: ``django.tasks`` on Django 6.x, else the
-``django-tasks`` backport (``pip install "django-upsolve[tasks]"`` on Django 5.2).
+``django-tasks`` backport on Django 5.2 (the ``tasks`` extra, or ``pip install django-tasks``).
 
 Only background mode needs it, so importing this module is deferred until then.
 """

@@ -147,8 +147,21 @@ def test_the_cut_start_of_an_escaped_or_base64_key_is_redacted(key: str) -> None
     assert redact("x " + encoded) == "x " + REDACTED
 
 
-def test_the_start_of_the_key_inside_a_text_is_not_a_cut() -> None:
-    assert redact(f"{PREFIXLESS[:10]} then more") == f"{PREFIXLESS[:10]} then more"
+def test_the_cut_start_of_the_key_inside_a_text_is_redacted(key: str) -> None:
+    # As a server that shortens what it echoes leaves it.
+    material = key.removeprefix("up_admin_")
+    assert redact(f"key {material[:12]}... rejected") == f"key {REDACTED}... rejected"
+    assert redact(f"{material[:10]} then more") == f"{REDACTED} then more"
+
+
+def test_the_start_of_the_key_continued_by_other_text_is_not_a_cut() -> None:
+    assert redact(f"{PREFIXLESS[:10]}zz then more") == f"{PREFIXLESS[:10]}zz then more"
+
+
+def test_the_public_prefix_of_a_key_is_left_inside_a_text(set_upsolve: Any) -> None:
+    set_upsolve(API_KEY="up_admin_Zx81kQ0pL3vN7sR2")
+    message = "starts with neither 'up_admin_' nor 'up_embed_'"
+    assert redact(message) == message
 
 
 def test_an_excerpt_redacts_before_it_cuts(key: str) -> None:
@@ -190,6 +203,23 @@ def test_a_422_naming_the_key_as_a_field_does_not_leak_it(
         f"Upsolve register-organization: HTTP 422 Upsolve rejected the request "
         f"(fields: {REDACTED})."
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["x" * 40 + "{key}", "\\u00{escaped}"])
+def test_a_field_name_is_redacted_before_it_is_shortened(
+    key: str, client: UpsolveClient, http: responses.RequestsMock, field: str
+) -> None:
+    escaped = "".join(f"\\u{ord(char):04x}" for char in key)
+    name = field.format(key=key, escaped=escaped[4:])
+    http.post(f"{API}/register-organization", status=422, json={"errors": [{"field": name}]})
+    with pytest.raises(exc.UpsolveValidationError) as caught:
+        client.register_organization(
+            fields=OrganizationFields.build(name="Acme", external_id="acme"),
+            policy=CallPolicy.within(5, max_retries=0),
+        )
+    assert REDACTED in str(caught.value)
+    assert_no_trace(str(caught.value), key)
 
 
 @pytest.mark.django_db

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import pytest
+from django.utils import timezone
 
 from django_upsolve import services
 from django_upsolve.adapter import Tenant, UpsolveAdapter
 from django_upsolve.models import UpsolveProfile
+from django_upsolve.services import FAILED_SYNC_PAUSE
 from tests.embed.helpers import elements, make_request, query, render
 from tests.helpers import make_user, override_upsolve
 
@@ -93,3 +96,46 @@ def test_invalidate_voids_the_token_before_the_next_render(role_adapter, upsolve
     assert embedded(ada) == UpsolveProfile.objects.get().token != ""
     assert upsolve_sandbox.count("user-token") == 2  # a new token was fetched for the page
     assert upsolve_sandbox.count("register-user") == 1  # same access: no registration
+
+
+def test_when_upsolve_is_down_a_changed_member_is_not_served_the_old_token(
+    role_adapter, upsolve_sandbox, monkeypatch
+):
+    ada = make_user("ada")
+    services.sync_login(ada)
+    old = UpsolveProfile.objects.get().token
+    monkeypatch.setattr(RoleAdapter, "role", VIEWER)
+    upsolve_sandbox.fail_next(503, times=100)
+    assert services.get_token(ada) is None
+    html = render('{% upsolve_dashboard "d" %}', make_request(ada))
+    assert old not in html
+    assert 'data-upsolve-placeholder="unavailable"' in html
+    # Nor once the pause after the failure is over.
+    UpsolveProfile.objects.update(last_error_at=timezone.now() - FAILED_SYNC_PAUSE)
+    assert services.get_token(ada) is None
+    assert services.get_token(ada, force=True) is None
+
+
+@pytest.mark.parametrize(("lifetime", "left"), [(3600, 200), (120, 40)])
+def test_when_a_refresh_fails_the_stale_token_is_embedded_while_it_lasts(
+    role_adapter, upsolve_sandbox, lifetime, left
+):
+    ada = make_user("ada")
+    with override_upsolve(TOKEN_EXPIRATION=lifetime):
+        services.sync_login(ada)
+        now = timezone.now()
+        UpsolveProfile.objects.update(
+            token_refreshed_at=now - timedelta(seconds=lifetime - left),
+            token_expires_at=now + timedelta(seconds=left),
+        )
+        token = UpsolveProfile.objects.get().token
+        upsolve_sandbox.fail_next(503, times=100)
+        assert embedded(ada) == token
+        calls = upsolve_sandbox.count("user-token")
+        assert calls > 1  # the refresh was tried, and failed
+        assert UpsolveProfile.objects.get().last_error_at is not None
+        assert services.get_token(ada) == token  # during the pause, without a call
+        assert upsolve_sandbox.count("user-token") == calls
+        # A token with less than MIN_USABLE_LIFE left is not worth a frame.
+        UpsolveProfile.objects.update(token_expires_at=timezone.now() + timedelta(seconds=2))
+        assert services.get_token(ada) is None

@@ -16,7 +16,7 @@ from django_upsolve.conf import upsolve_settings
 from django_upsolve.embed import EmbedToken, Placeholder, embed_for, refresh_attributes
 from django_upsolve.models import UpsolveProfile
 from tests.adapters import counting_adapter
-from tests.helpers import make_user
+from tests.helpers import make_user, override_upsolve
 
 from .helpers import make_request
 
@@ -88,6 +88,20 @@ def test_an_adapter_that_raises_is_unavailable_and_logged(make_user_with_token, 
         assert embed_for(make_request(user)) == Placeholder("unavailable")
     assert "Could not get an Upsolve token for this request." in caplog.text
     assert "adapter bug" in caplog.text
+
+
+def test_a_key_that_cannot_be_sent_is_one_line_of_warning_per_page(
+    make_user_with_token, http, caplog
+):
+    user = make_user_with_token(lifetime=60)  # stale: the page would call Upsolve
+    key = upsolve_settings.API_KEY + "\u200b"  # a paste brought a zero-width space
+    with override_upsolve(API_KEY=key), caplog.at_level(logging.DEBUG):
+        assert embed_for(make_request(user)) == Placeholder("unavailable")
+    (record,) = [r for r in caplog.records if r.name == "django_upsolve.embed"]
+    assert (record.levelno, record.exc_info) == (logging.WARNING, None)
+    assert "contains U+200B" in record.getMessage()
+    assert key.strip("\u200b") not in caplog.text
+    assert not http.calls
 
 
 @pytest.mark.parametrize("token", ["", 'a.b.c"><script>', "not a jwt"])

@@ -142,6 +142,11 @@ def visit(base: str) -> str:
     returns the token the frame was given."""
     browser = requests.Session()
     browser.trust_env = False
+    # Before logging in, the page's placeholder links to a login page that exists.
+    anonymous = browser.get(f"{base}/analytics/", timeout=30)
+    link = re.search(r'<a href="([^"]+)"', anonymous.text)
+    assert link is not None, anonymous.text
+    assert browser.get(base + html.unescape(link[1]), timeout=30).status_code == 200
     form = browser.get(f"{base}/admin/login/", timeout=30)
     found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
     assert found is not None, form.text
