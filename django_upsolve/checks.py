@@ -117,8 +117,9 @@ def _missing_warning() -> checks.CheckMessage:
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Validate the ``UPSOLVE`` settings dict: every problem, missing credentials as E001."""
-    raw = getattr(settings, "UPSOLVE", None) or {}
-    if not isinstance(raw, dict):
+    try:
+        raw = upsolve_settings.raw
+    except UpsolveImproperlyConfigured:
         return [_error("settings.UPSOLVE is not a dict.", "Set UPSOLVE = {...}.", "E006")]
     messages = _check_unknown_keys(raw)
     invalid: set[str] = set()

@@ -183,7 +183,9 @@ class UpsolveSettings:
 
     @property
     def raw(self) -> dict[str, Any]:
-        value = getattr(settings, "UPSOLVE", None) or {}
+        value = getattr(settings, "UPSOLVE", None)
+        if value is None:  # not set: every setting has its default
+            return {}
         if not isinstance(value, dict):
             raise UpsolveImproperlyConfigured("settings.UPSOLVE must be a dict.")
         return value

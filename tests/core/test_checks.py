@@ -211,8 +211,9 @@ def test_number_message_names_the_key_and_the_bound():
 # E006, E007 ----------------------------------------------------------------------------------
 
 
-def test_settings_not_a_dict():
-    with override_settings(UPSOLVE=["API_KEY"], CACHES=REDIS):
+@pytest.mark.parametrize("value", [["API_KEY"], 0, "", ()])
+def test_settings_not_a_dict(value):
+    with override_settings(UPSOLVE=value, CACHES=REDIS):
         assert [m.id for m in check_settings()] == ["django_upsolve.E006"]
 
 
