@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import refresh
+from ...exceptions import UpsolveImproperlyConfigured
 
 
 class Command(BaseCommand):
@@ -26,10 +27,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, enqueue: bool, verbosity: int, **options: Any) -> None:
-        if enqueue:
-            summary = refresh.queue_due()
-        else:
-            summary = refresh.refresh_due(progress=self._progress if verbosity > 1 else None)
+        try:
+            if enqueue:
+                summary = refresh.queue_due()
+            else:
+                summary = refresh.refresh_due(progress=self._progress if verbosity > 1 else None)
+        except UpsolveImproperlyConfigured as err:  # reported by the checks, unless skipped
+            raise CommandError(str(err)) from err
         if verbosity:
             self.stdout.write(
                 f"{summary.due} due, {summary.queued} queued, {summary.refreshed} refreshed, "

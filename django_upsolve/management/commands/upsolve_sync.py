@@ -20,7 +20,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import services
-from ...exceptions import UpsolveBreakerOpen, UpsolveError, UpsolveNotEligible
+from ...exceptions import (
+    UpsolveBreakerOpen,
+    UpsolveError,
+    UpsolveImproperlyConfigured,
+    UpsolveNotEligible,
+)
 from ...log import reported_by_caller
 from ...memberships import memberships_of
 
@@ -64,6 +69,9 @@ class Command(BaseCommand):
                 name = user.get_username()
                 try:
                     sync(user)
+                except UpsolveImproperlyConfigured as err:
+                    # Reported by the system checks unless they were skipped; no user can sync.
+                    raise CommandError(str(err)) from err
                 except UpsolveNotEligible:
                     skipped += 1
                     outcome = "not eligible"

@@ -1,0 +1,32 @@
+"""Run with the system checks skipped, a setting the app cannot use stops the commands with
+one line naming it (never the key), not a traceback."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from django_upsolve.conf import upsolve_settings
+from django_upsolve.models import UpsolveProfile
+from tests.helpers import hour_token_ending, make_user, override_upsolve
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("command", ["upsolve_sync", "upsolve_refresh"])
+def test_a_key_no_header_can_carry_is_a_command_error(command, upsolve_sandbox):
+    ada = make_user("ada")
+    call_command("upsolve_sync", stdout=StringIO())
+    # Due for the sweep: seen just now, expiring within the margin.
+    UpsolveProfile.objects.filter(user=ada).update(
+        last_seen_at=timezone.now(), **hour_token_ending(timezone.now() + timedelta(seconds=30))
+    )
+    key = upsolve_settings.API_KEY + "\u200b"
+    with override_upsolve(API_KEY=key), pytest.raises(CommandError) as caught:
+        call_command(command, "--skip-checks", stdout=StringIO(), stderr=StringIO())
+    assert "UPSOLVE['API_KEY'] contains U+200B" in str(caught.value)
+    assert upsolve_settings.API_KEY not in str(caught.value)
