@@ -107,7 +107,7 @@ def get_adapter_class() -> type[UpsolveAdapter]:
         adapter_class = import_string(path)
     except ImportError as err:
         raise UpsolveImproperlyConfigured(
-            f"UPSOLVE['ADAPTER'] = {path!r} cannot be imported."
+            f"UPSOLVE['ADAPTER'] = {path!r} cannot be imported: {err}"
         ) from err
     if not (isinstance(adapter_class, type) and issubclass(adapter_class, UpsolveAdapter)):
         raise UpsolveImproperlyConfigured(

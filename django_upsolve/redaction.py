@@ -4,11 +4,11 @@ Errors, admin pages and commands show text that may echo an answer from Upsolve,
 passes through :func:`redact` first. It removes the configured ``UPSOLVE["API_KEY"]``
 whatever its form (with or without its ``up_admin_``/``up_embed_`` prefix), also when it is
 echoed escaped (JSON ``\\u``, percent-encoding, HTML character references, base64 at any
-alignment) or cut short (its start, left by a cut anywhere in the text), then anything shaped
-like a key, a JWT, a bearer credential or credentials in a URL. :func:`excerpt` redacts the
-whole text before cutting it. Names sent to Upsolve and errors stored in the database pass
-through :func:`one_line`: a NUL cannot be stored by PostgreSQL and a lone surrogate cannot
-be encoded as UTF-8.
+alignment) or cut short (its start at the end of the text, or at least half of it anywhere),
+then anything shaped like a key, a JWT, a bearer credential or credentials in a URL.
+:func:`excerpt` redacts the whole text before cutting it. Names sent to Upsolve and errors
+stored in the database pass through :func:`one_line`: a NUL cannot be stored by PostgreSQL
+and a lone surrogate cannot be encoded as UTF-8.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ EXCERPT_READ_BYTES = 64 * 1024
 ERROR_RECORD_LENGTH = 500
 REDACTED = "[redacted]"
 #: Secrets at least this long are also looked for escaped, in base64, and cut short to a start
-#: of at least this length; shorter ones only as they are (their forms would match any text).
+#: of at least this length at the end of a text; shorter ones only as they are (their forms
+#: would match any text).
 MIN_SECRET_LENGTH = 8
 
 #: Unicode categories removed from text: control characters and lone surrogates.
@@ -116,18 +117,29 @@ def _redact_secret(text: str, secret: str) -> str:
 
 @functools.lru_cache(maxsize=32)
 def _secret_patterns(secret: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Two patterns for ``secret``: any of its forms, and the start (``MIN_SECRET_LENGTH``
-    units or more) of one of its forms where a cut left it: where a word ends, so that the
-    longer cousins of a word the secret starts like are left alone. A key's start is its
-    public prefix, a word of the docs and of our own messages: that form's start counts only
-    at the end of a text (its material, which :func:`_variants` adds, counts anywhere)."""
+    """Two patterns for ``secret``: any of its forms, and the start of one of its forms where
+    a cut (ours or the echoing server's) left it.
+
+    At the very end of a text, ``MIN_SECRET_LENGTH`` units of the start are enough. Inside a
+    text, at least half of the form must be there, ending where a word ends: a secret may
+    start like a word (``test_mode_…``), and that word must stay readable. A key's own start
+    is its public prefix, a word of the docs and of our messages, so for the prefixed form
+    only the end of a text counts (its material, which :func:`_variants` adds, counts
+    anywhere).
+    """
     forms = [[_char_pattern(char) for char in secret]]
     for data in dict.fromkeys(_encodings(secret)):
         forms.extend([_base64_char_pattern(char) for char in core] for core in _base64_cores(data))
+    long_forms = [units for units in forms if len(units) >= MIN_SECRET_LENGTH]
     whole = "|".join("".join(units) for units in forms)
-    cut = "|".join(_start_of(units) for units in forms if len(units) >= MIN_SECRET_LENGTH)
-    end = r"\Z" if _KEY_PREFIX.match(secret) else r"(?![A-Za-z0-9_\-])"
-    return re.compile(whole), re.compile(f"(?:{cut}){end}")
+    at_end = "|".join(_start_of(units, MIN_SECRET_LENGTH) for units in long_forms)
+    cuts = [f"(?:{at_end})\\Z"]
+    if not _KEY_PREFIX.match(secret.strip()):
+        inside = "|".join(
+            _start_of(units, max(MIN_SECRET_LENGTH, len(units) // 2)) for units in long_forms
+        )
+        cuts.append(f"(?:{inside})(?![A-Za-z0-9_\\-])")
+    return re.compile(whole), re.compile("|".join(cuts))
 
 
 def _char_pattern(*chars: str | None) -> str:
@@ -178,11 +190,11 @@ def _base64_cores(data: bytes) -> list[str]:
     return cores
 
 
-def _start_of(units: list[str]) -> str:
-    """A pattern matching the first ``MIN_SECRET_LENGTH`` or more ``units`` (nested so that
-    each further unit is optional)."""
-    required = "".join(units[:MIN_SECRET_LENGTH])
-    rest = units[MIN_SECRET_LENGTH:]
+def _start_of(units: list[str], least: int) -> str:
+    """A pattern matching the first ``least`` or more ``units`` (nested so that each further
+    unit is optional)."""
+    required = "".join(units[:least])
+    rest = units[least:]
     return required + "".join(f"(?:{unit}" for unit in rest) + ")?" * len(rest)
 
 

@@ -72,7 +72,8 @@ def get_token(
     A fresh stored token costs one narrow read and no HTTP call. When it is stale or
     missing, inline mode registers the user as needed and fetches a token within the login
     budget; background mode never waits: it queues a sync and answers the stored token while
-    it is still valid, else ``None``. ``force=True`` fetches a new token now, in either mode.
+    it is still valid, else ``None``. ``force=True`` fetches a new token now, in either mode
+    (when that fails, the answer is the stored token while it is fresh).
     Failures are logged and recorded on the profile.
     """
     try:
@@ -158,8 +159,12 @@ def current_token(membership: Membership) -> CurrentToken | NoToken:
             return CurrentToken(
                 profile.token, profile.token_expires_at, tenant=membership.external_id
             )
-        # The refresh failed (or waits out a recent failure): the previous token while it lasts.
-        return _current(row, membership) if row is not None and usable else NoToken()
+        # The refresh failed (or waits out a recent failure): the stored token while it lasts,
+        # as it is now (the sync may have taken seconds, or voided it).
+        row = read_stored_token(user.pk, membership.external_id)
+        if row is not None and row.usable(fingerprint, now=timezone.now()):
+            return _current(row, membership)
+        return NoToken()
     failing = row is not None and row.failed_within(FAILED_SYNC_PAUSE, now=now)
     queued = row is not None and row.queued_within(background.QUEUED_TTL, now=now)
     if not (failing or queued):
@@ -172,7 +177,7 @@ def current_token(membership: Membership) -> CurrentToken | NoToken:
 
 
 def _current(row: StoredToken, membership: Membership, *, refreshing: bool = False) -> CurrentToken:
-    assert row.expires_at is not None  # usable_for checked it
+    assert row.expires_at is not None  # StoredToken.usable checked it
     return CurrentToken(row.token, row.expires_at, refreshing, membership.external_id)
 
 

@@ -193,7 +193,11 @@ class _UserSync:
         return not profile.is_registered or self.membership.user_fields != _sent_fields(profile)
 
     def register(self, tenant: UpsolveTenant) -> None:
-        """Send the user's current name, role and properties, in ``tenant``."""
+        """Send the user's current name, role and properties, in ``tenant``.
+
+        A stored token issued for other access is voided with it: the fingerprint now names
+        the new access, and the call for a token to match may still fail.
+        """
         user, profile, fields = self.user, self.profile, self.membership.user_fields
         result = get_client().register_user(
             organization_id=str(tenant.upsolve_id),
@@ -201,6 +205,8 @@ class _UserSync:
             fields=fields,
             policy=self.policy,
         )
+        if profile.access_fingerprint != fields.fingerprint:
+            profile.token, profile.token_expires_at = "", None
         profile.upsolve_user_id = result.user_id
         profile.tenant = tenant
         profile.role_id, profile.name = fields.role_id, fields.name
@@ -215,6 +221,8 @@ class _UserSync:
                 "name",
                 "properties",
                 "access_fingerprint",
+                "token",
+                "token_expires_at",
                 "registered_at",
                 "updated_at",
             ]

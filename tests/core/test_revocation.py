@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from django_upsolve import services
 from django_upsolve.adapter import Tenant, UpsolveAdapter
+from django_upsolve.exceptions import UpsolveUnavailable
 from django_upsolve.models import UpsolveProfile
 from django_upsolve.services import FAILED_SYNC_PAUSE
+from django_upsolve.sync import _UserSync
 from tests.embed.helpers import elements, make_request, query, render
-from tests.helpers import make_user, override_upsolve
+from tests.helpers import hour_token_ending, make_user, override_upsolve
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.embed.urls")]
 
@@ -139,3 +141,57 @@ def test_when_a_refresh_fails_the_stale_token_is_embedded_while_it_lasts(
         # A token with less than MIN_USABLE_LIFE left is not worth a frame.
         UpsolveProfile.objects.update(token_expires_at=timezone.now() + timedelta(seconds=2))
         assert services.get_token(ada) is None
+
+
+def refuse_tokens(self: Any, tenant: Any) -> None:
+    raise UpsolveUnavailable("Upsolve user-token: HTTP 503")
+
+
+@pytest.mark.parametrize("left", [3000, 200])  # fresh, and inside the refresh margin
+def test_a_registration_whose_token_call_fails_voids_the_old_token(
+    role_adapter, upsolve_sandbox, monkeypatch, left
+):
+    ada = make_user("ada")
+    services.sync_login(ada)
+    old = UpsolveProfile.objects.get().token
+    UpsolveProfile.objects.update(**hour_token_ending(timezone.now() + timedelta(seconds=left)))
+    monkeypatch.setattr(RoleAdapter, "role", VIEWER)
+    monkeypatch.setattr(_UserSync, "_user_token", refuse_tokens)
+    assert services.get_token(ada) is None  # registered as a viewer, then no token
+    assert upsolve_sandbox.count("register-user") == 2
+    assert UpsolveProfile.objects.get().token == ""
+    for _ in range(2):  # and not on later pages either, in either mode
+        assert old not in render('{% upsolve_dashboard "d" %}', make_request(ada))
+        UpsolveProfile.objects.update(last_error_at=timezone.now() - FAILED_SYNC_PAUSE)
+
+
+def test_in_background_mode_a_failed_token_call_after_a_registration_serves_nothing_old(
+    role_adapter, upsolve_sandbox, monkeypatch
+):
+    ada = make_user("ada")
+    services.sync_login(ada)
+    old = UpsolveProfile.objects.get().token
+    monkeypatch.setattr(RoleAdapter, "role", VIEWER)
+    monkeypatch.setattr(_UserSync, "_user_token", refuse_tokens)
+    with pytest.raises(UpsolveUnavailable):
+        services.sync_in_background(ada)  # what the queued task runs
+    with override_upsolve(SYNC_ON_LOGIN="background", TASK_BACKEND="dummy"):
+        html = render('{% upsolve_dashboard "d" %}', make_request(ada))
+    assert old not in html
+    assert 'data-upsolve-placeholder="unavailable"' in html  # failed just now: paused
+
+
+def test_the_stale_token_is_judged_as_it_is_once_the_failed_refresh_is_over(
+    role_adapter, upsolve_sandbox, monkeypatch
+):
+    ada = make_user("ada")
+    services.sync_login(ada)
+    UpsolveProfile.objects.update(**hour_token_ending(timezone.now() + timedelta(seconds=60)))
+
+    def slow_refusal(self: Any, tenant: Any) -> None:
+        # While the call hangs, the token nears its end (or an operator voids it).
+        UpsolveProfile.objects.update(token_expires_at=timezone.now() + timedelta(seconds=3))
+        refuse_tokens(self, tenant)
+
+    monkeypatch.setattr(_UserSync, "_user_token", slow_refusal)
+    assert services.get_token(ada) is None
