@@ -52,6 +52,14 @@ def embedded(user) -> str | None:
     return dict(query(frames[0].get("src") or frames[0]["data-upsolve-src"])).get("jwt")
 
 
+def demoted_after_login(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str]:
+    """Ada, logged in as an editor and then made a viewer, and the token of her login."""
+    ada = make_user("ada")
+    services.sync_login(ada)
+    monkeypatch.setattr(RoleAdapter, "role", VIEWER)
+    return ada, UpsolveProfile.objects.get().token
+
+
 @pytest.mark.parametrize("change", ["role", "region"])
 def test_a_demoted_member_gets_a_new_token_at_the_next_render(
     role_adapter, upsolve_sandbox, monkeypatch, change
@@ -75,10 +83,7 @@ def test_a_demoted_member_gets_a_new_token_at_the_next_render(
 def test_in_background_mode_the_old_token_is_not_served_after_a_change(
     role_adapter, upsolve_sandbox, monkeypatch, django_capture_on_commit_callbacks
 ):
-    ada = make_user("ada")
-    services.sync_login(ada)
-    token = UpsolveProfile.objects.get().token
-    monkeypatch.setattr(RoleAdapter, "role", VIEWER)
+    ada, token = demoted_after_login(monkeypatch)
     with (
         override_upsolve(SYNC_ON_LOGIN="background", TASK_BACKEND="dummy"),
         django_capture_on_commit_callbacks(execute=True),
@@ -103,10 +108,7 @@ def test_invalidate_voids_the_token_before_the_next_render(role_adapter, upsolve
 def test_when_upsolve_is_down_a_changed_member_is_not_served_the_old_token(
     role_adapter, upsolve_sandbox, monkeypatch
 ):
-    ada = make_user("ada")
-    services.sync_login(ada)
-    old = UpsolveProfile.objects.get().token
-    monkeypatch.setattr(RoleAdapter, "role", VIEWER)
+    ada, old = demoted_after_login(monkeypatch)
     upsolve_sandbox.fail_next(503, times=100)
     assert services.get_token(ada) is None
     html = render('{% upsolve_dashboard "d" %}', make_request(ada))
@@ -151,11 +153,8 @@ def refuse_tokens(self: Any, tenant: Any) -> None:
 def test_a_registration_whose_token_call_fails_voids_the_old_token(
     role_adapter, upsolve_sandbox, monkeypatch, left
 ):
-    ada = make_user("ada")
-    services.sync_login(ada)
-    old = UpsolveProfile.objects.get().token
+    ada, old = demoted_after_login(monkeypatch)
     UpsolveProfile.objects.update(**hour_token_ending(timezone.now() + timedelta(seconds=left)))
-    monkeypatch.setattr(RoleAdapter, "role", VIEWER)
     monkeypatch.setattr(_UserSync, "_user_token", refuse_tokens)
     assert services.get_token(ada) is None  # registered as a viewer, then no token
     assert upsolve_sandbox.count("register-user") == 2
@@ -168,10 +167,7 @@ def test_a_registration_whose_token_call_fails_voids_the_old_token(
 def test_in_background_mode_a_failed_token_call_after_a_registration_serves_nothing_old(
     role_adapter, upsolve_sandbox, monkeypatch
 ):
-    ada = make_user("ada")
-    services.sync_login(ada)
-    old = UpsolveProfile.objects.get().token
-    monkeypatch.setattr(RoleAdapter, "role", VIEWER)
+    ada, old = demoted_after_login(monkeypatch)
     monkeypatch.setattr(_UserSync, "_user_token", refuse_tokens)
     with pytest.raises(UpsolveUnavailable):
         services.sync_in_background(ada)  # what the queued task runs
