@@ -159,7 +159,7 @@ def test_a_registration_whose_token_call_fails_voids_the_old_token(
     assert services.get_token(ada) is None  # registered as a viewer, then no token
     assert upsolve_sandbox.count("register-user") == 2
     assert UpsolveProfile.objects.get().token == ""
-    for _ in range(2):  # and not on later pages either, in either mode
+    for _ in range(2):  # nor on later pages, during the pause after the failure or after it
         assert old not in render('{% upsolve_dashboard "d" %}', make_request(ada))
         UpsolveProfile.objects.update(last_error_at=timezone.now() - FAILED_SYNC_PAUSE)
 
