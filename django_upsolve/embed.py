@@ -8,6 +8,7 @@ adapter failures: they are logged and the answer is the ``unavailable`` placehol
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,8 +19,16 @@ from django.conf import settings
 from django.core.exceptions import SynchronousOnlyOperation
 from django.http import HttpRequest
 from django.middleware.csrf import get_token as get_csrf_token
-from django.urls import NoReverseMatch, reverse
+from django.urls import (
+    NoReverseMatch,
+    URLResolver,
+    get_resolver,
+    get_script_prefix,
+    get_urlconf,
+    reverse,
+)
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from .conf import upsolve_settings
 from .exceptions import UpsolveImproperlyConfigured
@@ -116,7 +125,7 @@ def refresh_attributes(
     token costs more than the rest of a render.
     """
     try:
-        token_url = reverse("django_upsolve:token")
+        token_url = token_endpoint()
     except NoReverseMatch:
         logger.warning(
             "No token endpoint, so Upsolve embeds will not refresh in the browser: add "
@@ -137,6 +146,26 @@ def refresh_attributes(
     if readable:
         attributes.append(("data-upsolve-csrf-cookie", settings.CSRF_COOKIE_NAME))
     return attributes
+
+
+def token_endpoint() -> str:
+    """The token endpoint's path (``reverse("django_upsolve:token")``); raises
+    ``NoReverseMatch`` when the URLconf does not include ``django_upsolve.urls``.
+
+    Every embed needs it, and ``reverse`` costs a tenth of a render, so the path is remembered
+    per URL resolver, script prefix and language: all that ``reverse`` reads. Django builds a
+    new resolver when the URLconf changes (``clear_url_caches()``), which starts afresh here.
+    """
+    urlconf = get_urlconf()
+    return _token_endpoint(urlconf, get_resolver(urlconf), get_script_prefix(), get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _token_endpoint(
+    urlconf: str | None, resolver: URLResolver, script_prefix: str, language: str | None
+) -> str:
+    """``reverse`` itself; every argument but ``urlconf`` is only part of the key."""
+    return reverse("django_upsolve:token", urlconf=urlconf)
 
 
 def _csrf_header_name() -> str:
@@ -164,12 +193,18 @@ def share_url(
     return f"{base}/share/{kind}/{quote(path_id, safe='')}?{query}"
 
 
-def hub_origins() -> list[str]:
+def hub_origins() -> tuple[str, ...]:
     """The origins embeds may load from: ``upsolve.js`` swaps no other frame."""
-    origins = []
-    for url in (upsolve_settings.HUB_URL, upsolve_settings.APPLICATION_HUB_URL):
+    return _origins(upsolve_settings.HUB_URL, upsolve_settings.APPLICATION_HUB_URL)
+
+
+@functools.lru_cache(maxsize=8)
+def _origins(*urls: str) -> tuple[str, ...]:
+    """The distinct origins of ``urls``; remembered, as every page's script tag names them."""
+    origins: list[str] = []
+    for url in urls:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
         if origin not in origins:
             origins.append(origin)
-    return origins
+    return tuple(origins)

@@ -11,9 +11,19 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory, override_settings
+from django.urls import NoReverseMatch, clear_url_caches, set_script_prefix, set_urlconf
+from django.utils import translation
 
+from django_upsolve import embed
 from django_upsolve.conf import upsolve_settings
-from django_upsolve.embed import EmbedToken, Placeholder, embed_for, refresh_attributes
+from django_upsolve.embed import (
+    EmbedToken,
+    Placeholder,
+    embed_for,
+    hub_origins,
+    refresh_attributes,
+    token_endpoint,
+)
 from django_upsolve.models import UpsolveProfile
 from tests.adapters import counting_adapter
 from tests.helpers import make_user, override_upsolve
@@ -159,6 +169,59 @@ def test_a_csrf_token_kept_in_the_session_is_sent_from_the_page():
 def test_without_the_token_endpoint_there_is_nothing_to_refresh(caplog):
     assert refresh_attributes(RequestFactory().get("/"), TOKEN, "acme") == []
     assert 'include("django_upsolve.urls")' in caplog.text
+
+
+@EMBED_URLS
+def test_the_token_path_follows_the_urlconf_the_script_prefix_and_a_new_resolver(monkeypatch):
+    assert token_endpoint() == "/upsolve/token/"
+    set_script_prefix("/app/")  # a site mounted under /app/
+    try:
+        assert token_endpoint() == "/app/upsolve/token/"
+    finally:
+        set_script_prefix("/")
+    set_urlconf("tests.urls")  # a request whose middleware picked a URLconf without it
+    try:
+        with pytest.raises(NoReverseMatch):
+            token_endpoint()
+    finally:
+        set_urlconf(None)
+    # The same URLconf with other patterns: Django's clear_url_caches() means a new resolver.
+    monkeypatch.setattr("tests.embed.urls.urlpatterns", [])
+    clear_url_caches()
+    with pytest.raises(NoReverseMatch):
+        token_endpoint()
+
+
+@EMBED_URLS
+def test_the_token_path_is_reversed_once_per_resolver_and_prefix(monkeypatch):
+    reversed_names = []
+
+    def counting_reverse(name, **kwargs):
+        reversed_names.append(name)
+        return original(name, **kwargs)
+
+    original = embed.reverse
+    monkeypatch.setattr(embed, "reverse", counting_reverse)
+    clear_url_caches()
+    assert {token_endpoint() for _ in range(3)} == {"/upsolve/token/"}
+    assert reversed_names == ["django_upsolve:token"]
+
+
+@pytest.mark.urls("tests.embed.i18n_urls")
+def test_the_token_path_follows_the_language_of_i18n_patterns():
+    with translation.override("de"):
+        assert token_endpoint() == "/de/upsolve/token/"
+    with translation.override("fr"):
+        assert token_endpoint() == "/fr/upsolve/token/"
+
+
+def test_the_hub_origins_follow_the_settings():
+    assert hub_origins() == ("https://hub.upsolve.ai", "https://ai-hub.upsolve.ai")
+    with override_upsolve(
+        HUB_URL="https://embed:secret@hub.example.com:8443/v2",
+        APPLICATION_HUB_URL="https://hub.example.com:8443",
+    ):
+        assert hub_origins() == ("https://hub.example.com:8443",)
 
 
 @EMBED_URLS
