@@ -72,15 +72,25 @@ def _copy_lines(stream: IO[bytes], prefix: str) -> None:
         sys.stdout.flush()
 
 
+#: The signals that stop the demo: Ctrl-C (to the whole process group) and ``kill``.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """``SIGTERM`` raises ``KeyboardInterrupt`` meanwhile, so cleanup code runs as on Ctrl-C."""
+def stop_signals_as_interrupt() -> Iterator[None]:
+    """``SIGINT`` and ``SIGTERM`` raise ``KeyboardInterrupt`` meanwhile, so cleanup runs.
+
+    ``SIGINT`` too, because a process started with it ignored (a background job of a
+    non-interactive shell) keeps ignoring it, while the worker sets its own handler: Ctrl-C
+    to the process group would then stop the worker alone, and the demo would report it dead.
+    """
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {number: signal.signal(number, interrupt) for number in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -83,8 +83,12 @@ class Demo:
         return self.folder / "demo.sqlite3"
 
     @classmethod
-    def start(cls, folder: Path, **environment: str) -> Demo:
-        """Start the demo on a free port with fresh SQLite databases; its output in ``log``."""
+    def start(cls, folder: Path, *, ignore_sigint: bool = False, **environment: str) -> Demo:
+        """Start the demo on a free port with fresh SQLite databases; its output in ``log``.
+
+        ``ignore_sigint`` starts it with ``SIGINT`` ignored, as a non-interactive shell
+        starts a background job (a child inherits that).
+        """
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "demo_project.settings",
@@ -95,15 +99,20 @@ class Demo:
             "PYTHONUNBUFFERED": "1",
             **environment,
         }
-        with (folder / "server.log").open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "manage.py", "demo"],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, as a terminal would give it
-            )
+        inherited = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore_sigint else None
+        try:
+            with (folder / "server.log").open("wb") as output:
+                process = subprocess.Popen(
+                    [sys.executable, "manage.py", "demo"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own process group, as a terminal gives it
+                )
+        finally:
+            if inherited is not None:
+                signal.signal(signal.SIGINT, inherited)
         return cls(env["DEMO_BASE_URL"], folder, env, process)
 
     def wait_until_up(self) -> None:

@@ -28,8 +28,11 @@ def wait_gone(pid: int, timeout: float = 10) -> bool:
     return True
 
 
-def test_ctrl_c_stops_the_server_and_the_worker(tmp_path: Path) -> None:
-    demo = Demo.start(tmp_path)
+@pytest.mark.parametrize("ignore_sigint", [False, True], ids=["terminal", "background-job"])
+def test_ctrl_c_stops_the_server_and_the_worker(tmp_path: Path, ignore_sigint: bool) -> None:
+    """Also when the demo was started with ``SIGINT`` ignored, which its worker does not
+    inherit (django-tasks-db sets its own handler): the demo must not report it dead."""
+    demo = Demo.start(tmp_path, ignore_sigint=ignore_sigint)
     demo.wait_until_up()
     worker = demo.worker_pid
 

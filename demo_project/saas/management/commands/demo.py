@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_upsolve.conf import DEFAULTS as UPSOLVE_DEFAULTS
 from django_upsolve.conf import upsolve_settings
 
-from ...processes import Children, sigterm_as_interrupt
+from ...processes import Children, stop_signals_as_interrupt
 
 MANAGE = str(Path(settings.BASE_DIR).parent / "manage.py")
 #: Seconds the worker waits between two looks at an empty queue: a first dashboard fills
@@ -91,7 +91,7 @@ class Command(BaseCommand):
         call_command("createcachetable")
         call_command("seed_demo")
         children = Children()
-        with sigterm_as_interrupt():
+        with stop_signals_as_interrupt():
             try:
                 self._serve(children)
             except KeyboardInterrupt:
