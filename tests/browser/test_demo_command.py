@@ -30,8 +30,8 @@ def wait_gone(pid: int, timeout: float = 10) -> bool:
 
 @pytest.mark.parametrize("ignore_sigint", [False, True], ids=["terminal", "background-job"])
 def test_ctrl_c_stops_the_server_and_the_worker(tmp_path: Path, ignore_sigint: bool) -> None:
-    """Also when the demo was started with ``SIGINT`` ignored, which its worker does not
-    inherit (django-tasks-db sets its own handler): the demo must not report it dead."""
+    """Also when the demo was started with ``SIGINT`` ignored: its worker replaces that with
+    a handler of its own (django-tasks-db), and the demo must not then report it dead."""
     demo = Demo.start(tmp_path, ignore_sigint=ignore_sigint)
     demo.wait_until_up()
     worker = demo.worker_pid
