@@ -17,7 +17,8 @@ contract). Actions: :class:`Respond` (any status, body, headers; a redirect is a
 headers a byte at a time), :class:`Huge` (a body of many
 megabytes, streamed), :class:`Close` (drop the connection). The context managers
 :func:`refused_port` and :func:`unaccepting_port` give ports whose connections are
-refused, or never accepted (a connect timeout).
+refused, or never accepted (a connect timeout); :func:`dripping_handshake_port` accepts
+and answers a TLS handshake a byte at a time.
 """
 
 from __future__ import annotations
@@ -451,3 +452,47 @@ def unaccepting_port() -> Iterator[int]:
         port = int(listener.getsockname()[1])
         filler.connect(("127.0.0.1", port))  # takes the only slot of the queue, never accepted
         yield port
+
+
+@contextmanager
+def dripping_handshake_port(interval: float = 0.1, lasts: float = 6.0) -> Iterator[int]:
+    """A loopback port that answers a TLS ClientHello with a record a byte every ``interval``
+    seconds, for ``lasts`` seconds, then hangs up: a handshake no timeout ends in between.
+
+    The record announces 16 KiB, so no client can finish the handshake meanwhile.
+    """
+    record = b"\x16\x03\x03\x40\x00" + b"\x02" * 0x4000  # handshake, TLS 1.2, 16 KiB
+    stopping = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(4096)  # the ClientHello
+            ends = time.monotonic() + lasts
+            for byte in range(len(record)):
+                if stopping.wait(interval) or time.monotonic() > ends:
+                    return
+                try:
+                    conn.sendall(record[byte : byte + 1])
+                except OSError:
+                    return  # the client hung up
+
+    def accept(listener: socket.socket) -> None:
+        while not stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(None)
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.settimeout(0.1)
+        acceptor = threading.Thread(target=accept, args=(listener,))
+        acceptor.start()
+        try:
+            yield int(listener.getsockname()[1])
+        finally:
+            stopping.set()
+            acceptor.join(timeout=5)

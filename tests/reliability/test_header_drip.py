@@ -1,9 +1,10 @@
-"""A server dripping its status line and headers cannot hold a call past the deadline.
+"""A server dripping its answer's head, or its TLS handshake, cannot hold a call past the
+deadline.
 
-Each byte comes well within the read timeout (4 s by default), so only the deadline can
-end the wait: ``django_upsolve.transport`` shuts the socket down when it passes. Over
-plain HTTP and TLS, at the client and through a real login with the default settings.
-"""
+Each byte comes well within the timeouts (4 s to read, 1.5 s to connect, by default). For
+the head, only the deadline can end the wait: ``django_upsolve.transport`` shuts the socket
+down when it passes. Over plain HTTP and TLS, at the client and through a real login with
+the default settings."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django_upsolve.budget import CallPolicy
 from django_upsolve.client import UpsolveClient, get_client
 from django_upsolve.models import UpsolveProfile
 from tests.helpers import API_KEY, log_in, override_upsolve
-from tests.reliability.faultserver import DripHead, FaultServer
+from tests.reliability.faultserver import DripHead, FaultServer, dripping_handshake_port
 from tests.reliability.helpers import assert_failure_kept_token, breaker_failures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -93,3 +94,20 @@ def test_login_against_dripped_headers(client, server, ada, logs):
     assert_failure_kept_token(ada, before, logs)
     assert "deadline ran out" in UpsolveProfile.objects.get(user=ada).last_error
     assert not deadline_timers()
+
+
+def test_a_dripped_tls_handshake_ends_at_the_deadline():
+    """CPython bounds a whole TLS handshake by the socket's timeout, which is the connect
+    timeout cut to the time left: no timer is needed before the headers."""
+    with (
+        dripping_handshake_port() as port,
+        override_upsolve(API_URL=f"https://127.0.0.1:{port}/v1/api/projects"),
+    ):
+        client = UpsolveClient.from_settings()
+        assert client.timeout[0] > 10 * 0.1  # no connect timeout fires between the bytes
+        started = time.monotonic()
+        with pytest.raises(exc.UpsolveTimeout, match="deadline ran out"):
+            call_user_token(client)
+        assert time.monotonic() - started < SHORT + SLACK
+        assert breaker_failures() == 1
+        assert not deadline_timers()
