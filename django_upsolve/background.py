@@ -2,8 +2,10 @@
 
 At most one sync per membership is queued at a time. ``UpsolveProfile.sync_queued_at``
 marks a queued sync: a conditional ``UPDATE`` sets it (atomic on every database, whatever
-the cache does) and the task clears it when it ends. A mark older than ``QUEUED_TTL``
-counts as lost (a worker died, a queue was flushed), so the next request queues again.
+the cache does). A mark older than ``QUEUED_TTL`` counts as lost (a worker died, a queue
+was flushed), so the next request queues again. The task carries the mark it was queued
+with and owns only that one: it clears it when it ends, and a task whose mark was taken
+over (it was late, and counted as lost) leaves the sync to the newer task.
 
 Tasks go to the backend ``UPSOLVE["TASK_BACKEND"]`` names, once the caller's transaction
 commits: a worker never looks for a user or profile row it cannot see yet.
@@ -38,60 +40,101 @@ def not_queued(now: datetime) -> Q:
 
 
 def mark_queued(membership: Membership, now: datetime, *, seen: bool = False) -> bool:
-    """Mark a sync of ``membership`` as queued (and, if ``seen``, the member as seen now, in
-    the same statement); ``False`` when one already is."""
+    """Mark a sync of ``membership`` as queued at ``now`` (and, if ``seen``, the member as
+    seen now); ``False`` when one already is."""
     user_pk, tenant = membership.user.pk, membership.external_id
     lost_before = now - QUEUED_TTL
     if stored_token.mark_queued(user_pk, tenant, now=now, lost_before=lost_before, seen=seen):
         return True
-    if of_membership(user_pk, tenant).exists():
+    # A sync is queued already, or the membership has no profile yet.
+    profile = of_membership(user_pk, tenant)
+    found = profile.update(last_seen_at=now) if seen else profile.exists()
+    if found:
         return False
     membership_profile(membership)  # A first use: the rows are created unmarked.
     return stored_token.mark_queued(user_pk, tenant, now=now, lost_before=lost_before, seen=seen)
 
 
-def mark_many_queued(profile_pks: Iterable[int], now: datetime) -> list[tuple[UserPk, str]]:
-    """Mark syncs of these profiles as queued; the memberships (user pk, tenant external id)
-    of those this call marked."""
+def mark_many_queued(profile_pks: Iterable[int], now: datetime) -> list[tuple[int, UserPk, str]]:
+    """Mark syncs of these profiles as queued at ``now``; those this call marked, as (profile
+    pk, user pk, tenant external id)."""
     pks = list(profile_pks)
     UpsolveProfile.objects.filter(not_queued(now), pk__in=pks).update(sync_queued_at=now)
     marked = UpsolveProfile.objects.filter(pk__in=pks, sync_queued_at=now)
-    return list(marked.values_list("user_id", "tenant__external_id"))
+    return list(marked.values_list("pk", "user_id", "tenant__external_id"))
 
 
-def unmark_queued(user_pk: UserPk, tenant: str) -> None:
-    """Let the next request queue a sync of this membership again."""
-    of_membership(user_pk, tenant).update(sync_queued_at=None)
+def owns_mark(user_pk: UserPk, tenant: str, queued_at: datetime) -> bool:
+    """Whether the membership's sync is still marked as queued at ``queued_at``."""
+    return of_membership(user_pk, tenant).filter(sync_queued_at=queued_at).exists()
+
+
+def move_mark(user_pk: UserPk, tenant: str, queued_at: datetime, *, to: datetime) -> bool:
+    """Move the mark set at ``queued_at`` to ``to`` (a deferred task's start); ``False`` if
+    that mark is gone."""
+    profile = of_membership(user_pk, tenant).filter(sync_queued_at=queued_at)
+    return bool(profile.update(sync_queued_at=to))
+
+
+def unmark_queued(user_pk: UserPk, tenant: str, queued_at: datetime) -> None:
+    """Clear the mark set at ``queued_at``, so the next request may queue a sync again; a
+    newer mark is left to its own task."""
+    of_membership(user_pk, tenant).filter(sync_queued_at=queued_at).update(sync_queued_at=None)
+
+
+def unmark_many_queued(profile_pks: Iterable[int], queued_at: datetime) -> None:
+    """:func:`unmark_queued` for these profiles, all marked at ``queued_at``."""
+    profiles = UpsolveProfile.objects.filter(pk__in=list(profile_pks), sync_queued_at=queued_at)
+    profiles.update(sync_queued_at=None)
 
 
 def request_sync(membership: Membership, *, fresh_token: bool = False, seen: bool = False) -> bool:
     """Queue one sync of ``membership`` unless one is queued already; ``True`` when one is.
 
     ``fresh_token`` asks for a new token even when the stored one is still fresh (a login);
-    ``seen`` records the member as seen now. The task is enqueued when the caller's
-    transaction commits (at once outside one).
+    a sync queued already is left as it was asked for. ``seen`` records the member as seen
+    now. The task is enqueued when the caller's transaction commits (at once outside one).
     """
-    if not mark_queued(membership, timezone.now(), seen=seen):
+    now = timezone.now()
+    if not mark_queued(membership, now, seen=seen):
         return True
     transaction.on_commit(
-        partial(enqueue_sync, membership.user.pk, membership.external_id, fresh_token=fresh_token),
+        partial(
+            enqueue_sync,
+            membership.user.pk,
+            membership.external_id,
+            queued_at=now,
+            fresh_token=fresh_token,
+        ),
         using=router.db_for_write(UpsolveProfile),
+        robust=True,  # Past the commit, an error here must not fail the response.
     )
     return True
 
 
 def enqueue_sync(
-    user_pk: UserPk, tenant: str, *, fresh_token: bool = False, valid_for: float | None = None
+    user_pk: UserPk,
+    tenant: str,
+    *,
+    queued_at: datetime,
+    fresh_token: bool = False,
+    valid_for: float | None = None,
+    run_after: datetime | None = None,
 ) -> bool:
-    """Enqueue the sync task of a membership already marked as queued; unmark it on failure."""
+    """Enqueue the sync task of a membership marked as queued at ``queued_at`` (to run after
+    ``run_after``, when given); unmark it on failure."""
     from .tasks import sync_user
 
     try:
-        sync_user.using(backend=upsolve_settings.TASK_BACKEND).enqueue(
-            str(user_pk), tenant=tenant, fresh_token=fresh_token, valid_for=valid_for
+        sync_user.using(backend=upsolve_settings.TASK_BACKEND, run_after=run_after).enqueue(
+            str(user_pk),
+            tenant=tenant,
+            queued_at=queued_at.isoformat(),
+            fresh_token=fresh_token,
+            valid_for=valid_for,
         )
     except Exception:
         logger.exception("Could not enqueue the Upsolve sync of user pk=%s.", user_pk)
-        unmark_queued(user_pk, tenant)
+        unmark_queued(user_pk, tenant, queued_at)
         return False
     return True

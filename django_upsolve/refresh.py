@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
@@ -29,6 +29,7 @@ from . import cache as shared_cache
 from .conf import upsolve_settings
 from .exceptions import UpsolveBreakerOpen, UpsolveError
 from .models import UpsolveProfile
+from .stored_token import UserPk
 
 if TYPE_CHECKING:
     from .taskframework import Task
@@ -87,19 +88,33 @@ def due(now: datetime | None = None) -> QuerySet[UpsolveProfile]:
 
 
 def queue_due(*, batch: int = BATCH) -> SweepSummary:
-    """Queue one sync per due profile on the task backend, ``batch`` at a time."""
+    """Queue one sync per due profile on the task backend, ``batch`` at a time.
+
+    A backend that refuses a task ends the sweep: it would refuse the rest alike, and those
+    stay due for the next sweep (counted as failed).
+    """
     summary = SweepSummary()
     while True:
         now = timezone.now()
         marked = background.mark_many_queued(due(now).values_list("pk", flat=True)[:batch], now)
+        queued = _enqueue_marked(marked, now)
         summary.due += len(marked)
-        summary.queued += sum(
-            background.enqueue_sync(user_pk, tenant, valid_for=lead()) for user_pk, tenant in marked
-        )
-        if len(marked) < batch:
+        summary.queued += queued
+        summary.failed += len(marked) - queued
+        if queued < len(marked) or len(marked) < batch:
             break
     _log(summary)
     return summary
+
+
+def _enqueue_marked(marked: list[tuple[int, UserPk, str]], now: datetime) -> int:
+    """Enqueue the syncs of these profiles, marked at ``now``; how many were enqueued before
+    the backend refused one (the rest are unmarked)."""
+    for index, (_, user_pk, tenant) in enumerate(marked):
+        if not background.enqueue_sync(user_pk, tenant, queued_at=now, valid_for=lead()):
+            background.unmark_many_queued((pk for pk, *_ in marked[index + 1 :]), now)
+            return index
+    return len(marked)
 
 
 def refresh_due(
@@ -169,7 +184,7 @@ def _enqueue_after(sweep: Task[..., Any], seconds: float) -> bool:
     backend = upsolve_settings.TASK_BACKEND
     if not task_backends[backend].supports_defer:
         return False  # Cron runs ``manage.py upsolve_refresh`` instead.
-    run_after = datetime.now(tz=UTC) + timedelta(seconds=seconds)
+    run_after = timezone.now() + timedelta(seconds=seconds)  # naive without USE_TZ
     sweep.using(backend=backend, run_after=run_after).enqueue()
     return True
 

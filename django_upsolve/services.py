@@ -27,7 +27,7 @@ from .conf import upsolve_settings
 from .exceptions import UpsolveError, UpsolveImproperlyConfigured, UpsolveNotEligible
 from .memberships import Membership, login_memberships, membership_of
 from .models import UpsolveProfile
-from .stored_token import StoredToken, mark_seen, read_stored_token
+from .stored_token import StoredToken, mark_seen, of_membership, read_stored_token
 from .sync import sync_membership
 from .tokens import is_jwt_shaped
 
@@ -289,15 +289,19 @@ def sync_in_background(
     token valid for ``valid_for`` seconds (default ``REFRESH_MARGIN``), on the background
     budget. ``fresh_token`` replaces even a still-fresh token (the sync a login queued).
 
-    Returns ``None`` when the adapter does not list the membership; raises ``UpsolveError``.
+    Returns ``None`` when the adapter does not list the membership, which then no longer
+    counts as active (the sweeps leave it alone); raises ``UpsolveError``.
     """
-    return _sync_user(
+    synced = _sync_user(
         user,
         CallPolicy.background(),
         tenant=tenant,
         token_after=timezone.now() if fresh_token else None,
         valid_for=valid_for,
     )
+    if synced is None and tenant is not None:
+        of_membership(user.pk, tenant).update(last_seen_at=None)
+    return synced
 
 
 def refresh_token(

@@ -13,61 +13,86 @@ backend ``UPSOLVE["TASK_BACKEND"]`` to exist.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from . import background, breaker, refresh, services
 from .conf import upsolve_settings
 from .exceptions import UpsolveBreakerOpen, UpsolveError
-from .taskframework import Task, task, task_backends
+from .taskframework import task, task_backends
+
+#: A deferred sync waits at least this long: while a trial call decides whether the breaker
+#: closes (``open_until`` has passed then), a shorter wait would only find it still open.
+MIN_DEFERRAL = timedelta(seconds=5)
 
 
-def _defer_until_breaker_closes(scheduled: Task[..., Any], *args: object, **kwargs: object) -> bool:
-    """Enqueue ``scheduled`` again for when the breaker's cool-down ends, if the backend can."""
+def _deferral_start() -> datetime | None:
+    """When a sync that found the breaker open should run again; ``None`` when the backend
+    cannot defer (or the breaker has closed meanwhile)."""
     open_until = breaker.status().open_until
-    backend = upsolve_settings.TASK_BACKEND
-    if open_until is None or not task_backends[backend].supports_defer:
-        return False
-    run_after = datetime.fromtimestamp(max(open_until, time.time()) + 1, tz=UTC)
-    scheduled.using(backend=backend, run_after=run_after).enqueue(*args, **kwargs)
-    return True
+    if open_until is None or not task_backends[upsolve_settings.TASK_BACKEND].supports_defer:
+        return None
+    now = timezone.now()  # Aware or naive, as the backend expects it (USE_TZ).
+    return now + max(timedelta(seconds=open_until - time.time() + 1), MIN_DEFERRAL)
 
 
 @task(backend=upsolve_settings.TASK_BACKEND)
 def sync_user(
     user_pk: str,
     *,
-    tenant: str | None = None,
+    tenant: str,
+    queued_at: str,
     fresh_token: bool = False,
     valid_for: float | None = None,
 ) -> str:
-    """Register a membership (user and tenant) if needed and store a token; the outcome."""
-    user = get_user_model()._default_manager.filter(pk=user_pk).first()
-    if user is None:
-        return "gone"
-    deferred = False
+    """Register a membership (user and tenant) if needed and store a token; the outcome.
+
+    ``queued_at`` (ISO 8601) is the mark the task was queued with (see :mod:`.background`):
+    the task clears it when it ends, and a task whose mark was taken over ends at once as
+    ``superseded``.
+    """
+    mark = datetime.fromisoformat(queued_at)
+    if not background.owns_mark(user_pk, tenant, mark):
+        return "superseded"
+    owned = True  # Cleared at the end, unless handed to a deferred task.
     try:
+        user = get_user_model()._default_manager.filter(pk=user_pk).first()
+        if user is None:
+            return "gone"
         synced = services.sync_in_background(
             user, tenant=tenant, fresh_token=fresh_token, valid_for=valid_for
         )
         return "synced" if synced is not None else "not-listed"
     except UpsolveBreakerOpen:
-        deferred = _defer_until_breaker_closes(
-            sync_user, user_pk, tenant=tenant, fresh_token=fresh_token, valid_for=valid_for
+        start = _deferral_start()
+        if start is None:
+            return "breaker-open"
+        if not background.move_mark(user_pk, tenant, mark, to=start):
+            return "superseded"
+        owned = False  # Moved to the deferred task's start, it is that task's mark now.
+        deferred = background.enqueue_sync(
+            user_pk,
+            tenant,
+            queued_at=start,
+            fresh_token=fresh_token,
+            valid_for=valid_for,
+            run_after=start,
         )
         return "deferred" if deferred else "breaker-open"
     except UpsolveError:
         return "failed"  # Logged and recorded on the profile by the services.
     finally:
-        if not deferred and tenant is not None:
-            background.unmark_queued(user_pk, tenant)
+        if owned:
+            background.unmark_queued(user_pk, tenant, mark)
 
 
 @task(backend=upsolve_settings.TASK_BACKEND)
 def refresh_active_tokens() -> dict[str, int]:
-    """Queue the refresh of active users' tokens before they go stale, then run again later."""
-    summary = refresh.queue_due()
-    refresh.schedule_next(refresh_active_tokens)
-    return summary.as_dict()
+    """Queue the refresh of active users' tokens before they go stale, then run again later
+    (even when this sweep failed: the chain of sweeps must not end with it)."""
+    try:
+        return refresh.queue_due().as_dict()
+    finally:
+        refresh.schedule_next(refresh_active_tokens)

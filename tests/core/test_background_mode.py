@@ -7,12 +7,18 @@ real ``db_worker`` processes.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
+from unittest.mock import Mock
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection
+from django.test import override_settings
 from django.utils import timezone, translation
 
 from django_upsolve import background, refresh, services
+from django_upsolve.exceptions import UpsolveBreakerOpen
 from django_upsolve.memberships import membership_of
 from django_upsolve.models import UpsolveProfile
 from django_upsolve.stored_token import read_stored_token
@@ -64,9 +70,13 @@ def test_a_background_login_queues_one_sync_and_calls_nothing(
     (result,) = queued
     assert result.task.name == "sync_user"
     assert result.args == [str(ada.pk)]
-    assert result.kwargs == {"tenant": f"user-{ada.pk}", "fresh_token": True, "valid_for": None}
     profile = UpsolveProfile.objects.get()
-    assert profile.sync_queued_at is not None
+    assert result.kwargs == {
+        "tenant": f"user-{ada.pk}",
+        "queued_at": profile.sync_queued_at.isoformat(),  # the mark the task owns
+        "fresh_token": True,
+        "valid_for": None,
+    }
     assert profile.last_seen_at is not None
 
 
@@ -243,6 +253,78 @@ def test_queue_due_marks_and_queues_in_batches(make_profile, queued):
     assert not refresh.due().exists()
 
 
+@override_upsolve(TASK_BACKEND="dummy")
+def test_a_backend_that_refuses_tasks_ends_the_sweep_and_leaves_users_due(
+    make_profile, queued, monkeypatch
+):
+    now = timezone.now()
+    for n in range(5):
+        seen_profile(make_profile, f"u{n}", seen=now, expires=now + timedelta(seconds=30))
+    refused = Mock(side_effect=ConnectionError("The broker is down."))
+    monkeypatch.setattr(type(task_backends["dummy"]), "enqueue", refused)
+    summary = refresh.queue_due(batch=2)
+    assert (summary.due, summary.queued, summary.failed) == (2, 0, 2)
+    assert refused.call_count == 1  # the first refusal ends it
+    assert refresh.due().count() == 5  # unmarked: the next sweep tries again
+
+
+@override_upsolve(TASK_BACKEND="dummy")
+def test_a_sweep_that_fails_still_schedules_the_next(queued, monkeypatch):
+    from django_upsolve.tasks import refresh_active_tokens
+
+    monkeypatch.setattr(refresh, "queue_due", Mock(side_effect=DatabaseError("Gone away.")))
+    with pytest.raises(DatabaseError):
+        refresh_active_tokens.call()
+    (after,) = queued.results
+    assert after.task.name == "refresh_active_tokens"
+    assert after.task.run_after > timezone.now()
+
+
+@override_settings(USE_TZ=False)
+@override_upsolve(**BACKGROUND, TASK_BACKEND="database")
+def test_sweeps_and_deferrals_are_scheduled_without_time_zones_too(monkeypatch):
+    """``run_after`` is naive then: the database backend refuses aware datetimes."""
+    from django_tasks_db.models import DBTaskResult
+
+    from django_upsolve import breaker, tasks
+
+    assert refresh.schedule_next(tasks.refresh_active_tokens)
+    ada = make_user("ada")
+    now = timezone.now()
+    assert background.mark_queued(membership_of(ada), now)
+    for _ in range(5):
+        breaker.record_failure()
+    arguments = {"tenant": f"user-{ada.pk}", "queued_at": now.isoformat()}
+    assert tasks.sync_user.call(str(ada.pk), **arguments) == "deferred"
+    scheduled = DBTaskResult.objects.order_by("run_after")
+    assert [result.task_path.rsplit(".", 1)[1] for result in scheduled] == [
+        "sync_user",
+        "refresh_active_tokens",
+    ]
+    assert all(timezone.is_naive(result.run_after) for result in scheduled)
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_database_error_while_starting_the_sweeps_leaves_the_logins_transaction_usable(
+    monkeypatch,
+):
+    from django.db import transaction
+
+    from django_upsolve.receivers import sync_on_login
+
+    ada = make_user("ada")
+
+    def broken(sweep, seconds):  # as a database backend whose insert fails
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    monkeypatch.setattr(refresh, "_chain_checked_at", float("-inf"))
+    monkeypatch.setattr(refresh, "_enqueue_after", broken)
+    with transaction.atomic():  # a login under ATOMIC_REQUESTS
+        sync_on_login(sender=None, user=ada, request=None)  # logged, never raised
+        assert get_user_model().objects.filter(pk=ada.pk).exists()  # still usable
+
+
 def test_refresh_due_renews_tokens_in_process(make_user_with_token, upsolve_sandbox):
     ada = make_user_with_token(lifetime=60)
     services.sync_login(ada)  # registered with the sandbox, which then knows the user
@@ -275,20 +357,115 @@ def test_checks_catch_a_backend_that_cannot_run_the_sync(backend, ids):
         assert check_background() == []  # inline mode needs no backend
 
 
+def queued_sync(user, queued, capture) -> tuple[str, dict]:
+    """Queue a sync of ``user``'s membership as a page would; the new task's arguments."""
+    before = len(queued)
+    with capture(execute=True):
+        assert background.request_sync(membership_of(user))
+    assert len(queued) == before + 1
+    result = list(queued)[-1]
+    return result.args[0], result.kwargs
+
+
+@pytest.fixture
+def ada_queued(queued, django_capture_on_commit_callbacks):
+    """ada, with a sync of hers queued: (ada, the task's user pk, its keyword arguments)."""
+    ada = make_user("ada")
+    with override_upsolve(**BACKGROUND, TASK_BACKEND="dummy"):  # the test's own is not on yet
+        return (ada, *queued_sync(ada, queued, django_capture_on_commit_callbacks))
+
+
+def stored_mark(user) -> datetime | None:
+    return UpsolveProfile.objects.get(user=user).sync_queued_at
+
+
 @override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
-def test_a_sync_that_finds_the_breaker_open_is_deferred_until_it_closes(queued):
+def test_a_sync_that_finds_the_breaker_open_is_deferred_until_it_closes(ada_queued, queued, http):
     from django_upsolve import breaker
     from django_upsolve.tasks import sync_user
 
-    ada = make_user("ada")
-    background.mark_queued(membership_of(ada), timezone.now())
+    ada, user_pk, kwargs = ada_queued
     for _ in range(5):
         breaker.record_failure()
-    assert sync_user.call(str(ada.pk), tenant=f"user-{ada.pk}") == "deferred"
-    (again,) = queued
-    assert again.task.run_after is not None
+    assert sync_user.call(user_pk, **kwargs) == "deferred"
+    _, again = queued
     assert again.task.run_after.timestamp() >= breaker.status().open_until
-    assert UpsolveProfile.objects.get().sync_queued_at is not None  # still queued
+    # The mark moved to the deferred task's start, so it stays queued while it waits...
+    assert stored_mark(ada) == again.task.run_after
+    assert again.kwargs["queued_at"] == again.task.run_after.isoformat()
+    # ...and a page QUEUED_TTL after the first mark does not take it for lost.
+    assert not background.mark_queued(membership_of(ada), timezone.now() + background.QUEUED_TTL)
+    assert len(queued) == 2
+    assert len(http.calls) == 0
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_sync_deferred_while_a_trial_call_runs_waits_a_few_seconds(
+    ada_queued, queued, monkeypatch
+):
+    """Half-open, ``open_until`` has passed: a deferral must not come back every second."""
+    from django_upsolve import breaker, tasks
+
+    _, user_pk, kwargs = ada_queued
+    half_open = breaker.BreakerStatus("half-open", 5, time.time() - 10)
+    monkeypatch.setattr(breaker, "status", lambda: half_open)
+    monkeypatch.setattr(
+        services, "sync_in_background", Mock(side_effect=UpsolveBreakerOpen("Trial running."))
+    )
+    before = timezone.now()
+    assert tasks.sync_user.call(user_pk, **kwargs) == "deferred"
+    _, again = queued
+    assert again.task.run_after >= before + tasks.MIN_DEFERRAL
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_late_task_whose_mark_was_taken_over_leaves_the_sync_to_the_newer_one(
+    ada_queued, queued, http, django_capture_on_commit_callbacks
+):
+    """A task that starts after QUEUED_TTL (a backlog) was counted as lost and queued again:
+    it neither syncs nor clears the newer task's mark, which would let pages queue more."""
+    from django_upsolve.tasks import sync_user
+
+    ada, user_pk, late = ada_queued
+    lost = timezone.now() - background.QUEUED_TTL - timedelta(seconds=1)
+    UpsolveProfile.objects.update(sync_queued_at=lost)
+    late["queued_at"] = lost.isoformat()
+    _, newer = queued_sync(ada, queued, django_capture_on_commit_callbacks)
+    assert sync_user.call(user_pk, **late) == "superseded"
+    assert stored_mark(ada).isoformat() == newer["queued_at"]
+    assert len(http.calls) == 0
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_task_for_a_user_gone_meanwhile_clears_its_mark(ada_queued, monkeypatch):
+    from django_upsolve.tasks import sync_user
+
+    ada, user_pk, kwargs = ada_queued
+    users = get_user_model()._default_manager
+    # A read replica that does not have the user yet, say.
+    monkeypatch.setattr(users, "filter", lambda **_: users.none())
+    assert sync_user.call(user_pk, **kwargs) == "gone"
+    assert stored_mark(ada) is None
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_login_that_finds_a_sync_queued_still_counts_as_seen(queued):
+    membership = membership_of(make_user("ada"))
+    assert background.request_sync(membership, seen=True)
+    long_ago = timezone.now() - timedelta(hours=2)
+    UpsolveProfile.objects.update(last_seen_at=long_ago)
+    assert background.request_sync(membership, seen=True)  # queued already
+    assert UpsolveProfile.objects.get().last_seen_at > long_ago
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_membership_the_adapter_no_longer_lists_leaves_the_sweeps(make_profile, http):
+    now = timezone.now()
+    profile = seen_profile(make_profile, "ada", seen=now, expires=now)  # not the adapter's tenant
+    assert services.sync_in_background(profile.user, tenant=profile.external_id) is None
+    assert UpsolveProfile.objects.get().last_seen_at is None
+    assert not refresh.due().exists()
+    assert len(http.calls) == 0
 
 
 def test_upsolve_refresh_reports_what_it_did(make_user_with_token, upsolve_sandbox):
