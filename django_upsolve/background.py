@@ -4,8 +4,9 @@ At most one sync per membership is queued at a time. ``UpsolveProfile.sync_queue
 marks a queued sync: a conditional ``UPDATE`` sets it (atomic on every database, whatever
 the cache does). A mark older than ``QUEUED_TTL`` counts as lost (a worker died, a queue
 was flushed), so the next request queues again. The task carries the mark it was queued
-with and owns only that one: it clears it when it ends, and a task whose mark was taken
-over (it was late, and counted as lost) leaves the sync to the newer task.
+with and owns only that one: it clears it when it ends, and a task that starts to find its
+mark taken over (it was late, and counted as lost) leaves the sync to the newer task. Marks
+are read where they are written (``db_for_write``): a replica may not have them yet.
 
 Tasks go to the backend ``UPSOLVE["TASK_BACKEND"]`` names, once the caller's transaction
 commits: a worker never looks for a user or profile row it cannot see yet.
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import router, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import stored_token
@@ -60,13 +61,13 @@ def mark_many_queued(profile_pks: Iterable[int], now: datetime) -> list[tuple[in
     pk, user pk, tenant external id)."""
     pks = list(profile_pks)
     UpsolveProfile.objects.filter(not_queued(now), pk__in=pks).update(sync_queued_at=now)
-    marked = UpsolveProfile.objects.filter(pk__in=pks, sync_queued_at=now)
+    marked = _primary(UpsolveProfile.objects.filter(pk__in=pks, sync_queued_at=now))
     return list(marked.values_list("pk", "user_id", "tenant__external_id"))
 
 
 def owns_mark(user_pk: UserPk, tenant: str, queued_at: datetime) -> bool:
     """Whether the membership's sync is still marked as queued at ``queued_at``."""
-    return of_membership(user_pk, tenant).filter(sync_queued_at=queued_at).exists()
+    return _primary(of_membership(user_pk, tenant).filter(sync_queued_at=queued_at)).exists()
 
 
 def move_mark(user_pk: UserPk, tenant: str, queued_at: datetime, *, to: datetime) -> bool:
@@ -86,6 +87,11 @@ def unmark_many_queued(profile_pks: Iterable[int], queued_at: datetime) -> None:
     """:func:`unmark_queued` for these profiles, all marked at ``queued_at``."""
     profiles = UpsolveProfile.objects.filter(pk__in=list(profile_pks), sync_queued_at=queued_at)
     profiles.update(sync_queued_at=None)
+
+
+def _primary(profiles: QuerySet[UpsolveProfile]) -> QuerySet[UpsolveProfile]:
+    """``profiles`` read from the database their marks are written to."""
+    return profiles.using(router.db_for_write(UpsolveProfile))
 
 
 def request_sync(membership: Membership, *, fresh_token: bool = False, seen: bool = False) -> bool:

@@ -34,12 +34,13 @@ def sync_on_login(sender: Any, user: Any, request: Any = None, **kwargs: Any) ->
         if mode == "off":
             return
         if mode == "background":
-            # In a savepoint too: a database error while queueing (or starting the sweeps,
-            # which a database task backend does in this transaction) must not break the
-            # login's transaction and lose its session.
+            # In savepoints too: a database error while queueing, or while starting the sweeps
+            # (a database task backend inserts in this transaction), must not break the
+            # login's transaction and lose its session; nor the latter undo the former.
             with services.savepoint_if_in_transaction():
                 for membership in login_memberships(user, request):
                     background.request_sync(membership, fresh_token=True, seen=True)
+            with services.savepoint_if_in_transaction():
                 refresh.ensure_scheduled()
             return
         # An UpsolveError was already logged and recorded on the profile by the service layer

@@ -50,8 +50,8 @@ def sync_user(
     """Register a membership (user and tenant) if needed and store a token; the outcome.
 
     ``queued_at`` (ISO 8601) is the mark the task was queued with (see :mod:`.background`):
-    the task clears it when it ends, and a task whose mark was taken over ends at once as
-    ``superseded``.
+    the task clears it when it ends, and a task that finds it taken over when it starts ends
+    at once as ``superseded``.
     """
     mark = datetime.fromisoformat(queued_at)
     if not background.owns_mark(user_pk, tenant, mark):

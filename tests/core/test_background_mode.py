@@ -282,7 +282,7 @@ def test_a_sweep_that_fails_still_schedules_the_next(queued, monkeypatch):
 
 @override_settings(USE_TZ=False)
 @override_upsolve(**BACKGROUND, TASK_BACKEND="database")
-def test_sweeps_and_deferrals_are_scheduled_without_time_zones_too(monkeypatch):
+def test_sweeps_and_deferrals_are_scheduled_without_time_zones_too():
     """``run_after`` is naive then: the database backend refuses aware datetimes."""
     from django_tasks_db.models import DBTaskResult
 
@@ -301,13 +301,15 @@ def test_sweeps_and_deferrals_are_scheduled_without_time_zones_too(monkeypatch):
         "sync_user",
         "refresh_active_tokens",
     ]
-    assert all(timezone.is_naive(result.run_after) for result in scheduled)
+    assert all(result.run_after > timezone.now() for result in scheduled)  # both naive
 
 
 @override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
-def test_a_database_error_while_starting_the_sweeps_leaves_the_logins_transaction_usable(
-    monkeypatch,
+def test_a_database_error_while_starting_the_sweeps_keeps_the_login_and_its_sync(
+    monkeypatch, django_capture_on_commit_callbacks
 ):
+    """The transaction stays usable (PostgreSQL aborts it after an error outside a savepoint)
+    and the login's sync stays queued (it is not in the sweeps' savepoint)."""
     from django.db import transaction
 
     from django_upsolve.receivers import sync_on_login
@@ -320,9 +322,11 @@ def test_a_database_error_while_starting_the_sweeps_leaves_the_logins_transactio
 
     monkeypatch.setattr(refresh, "_chain_checked_at", float("-inf"))
     monkeypatch.setattr(refresh, "_enqueue_after", broken)
-    with transaction.atomic():  # a login under ATOMIC_REQUESTS
+    with django_capture_on_commit_callbacks() as enqueues, transaction.atomic():
         sync_on_login(sender=None, user=ada, request=None)  # logged, never raised
         assert get_user_model().objects.filter(pk=ada.pk).exists()  # still usable
+    assert UpsolveProfile.objects.get().sync_queued_at is not None
+    assert len(enqueues) == 1
 
 
 def test_refresh_due_renews_tokens_in_process(make_user_with_token, upsolve_sandbox):
@@ -503,3 +507,30 @@ def test_a_database_error_while_queueing_leaves_the_logins_transaction_usable(mo
         sync_on_login(sender=None, user=ada, request=None)  # logged, never raised
         assert get_user_model().objects.filter(pk=ada.pk).exists()  # still usable
     assert not UpsolveProfile.objects.exists()
+
+
+class LaggingReplicaRouter:
+    """Reads of profiles go to a replica that has none of the writes yet (the ``postgres``
+    alias, left empty); everything else to ``default``."""
+
+    def db_for_read(self, model, **hints):
+        return "postgres" if model is UpsolveProfile else "default"
+
+    def db_for_write(self, model, **hints):
+        return "default"
+
+
+@pytest.mark.django_db(databases=["default", "postgres"])
+@override_settings(DATABASE_ROUTERS=[LaggingReplicaRouter()])
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_task_reads_its_mark_where_it_was_written(
+    queued, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django_upsolve.tasks import sync_user
+
+    ada = make_user("ada")
+    _, kwargs = queued_sync(ada, queued, django_capture_on_commit_callbacks)
+    synced = Mock(return_value=object())
+    monkeypatch.setattr(services, "sync_in_background", synced)
+    assert sync_user.call(str(ada.pk), **kwargs) == "synced"  # not "superseded"
+    assert UpsolveProfile.objects.using("default").get().sync_queued_at is None
