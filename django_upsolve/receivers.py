@@ -34,14 +34,12 @@ def sync_on_login(sender: Any, user: Any, request: Any = None, **kwargs: Any) ->
         if mode == "off":
             return
         if mode == "background":
-            # In savepoints too: a database error while queueing, or while starting the sweeps
-            # (a database task backend inserts in this transaction), must not break the
-            # login's transaction and lose its session; nor the latter undo the former.
+            # In a savepoint too: a database error while queueing must not break the login's
+            # transaction (and lose its session). Starting the sweeps has its own.
             with services.savepoint_if_in_transaction():
                 for membership in login_memberships(user, request):
                     background.request_sync(membership, fresh_token=True, seen=True)
-            with services.savepoint_if_in_transaction():
-                refresh.ensure_scheduled()
+            refresh.ensure_scheduled()
             return
         # An UpsolveError was already logged and recorded on the profile by the service layer
         # (caught inside the savepoint, so that record is kept).

@@ -153,7 +153,8 @@ def ensure_scheduled() -> None:
     """Start the chain of sweeps unless one is alive (called at each background login).
 
     The shared cache is asked at most once an interval per process: a login in between
-    knows the answer already.
+    knows the answer already. The enqueue runs in a savepoint of its own: a database task
+    backend inserts in the login's transaction, which an error there must not break.
     """
     global _chain_checked_at
     now = time.monotonic()
@@ -161,9 +162,11 @@ def ensure_scheduled() -> None:
         return
     _chain_checked_at = now
     if _cache_add(CHAIN_KEY, interval() * 3):
+        from .services import savepoint_if_in_transaction
         from .tasks import refresh_active_tokens
 
-        _enqueue_after(refresh_active_tokens, interval())
+        with savepoint_if_in_transaction():
+            _enqueue_after(refresh_active_tokens, interval())
 
 
 def schedule_next(sweep: Task[..., Any]) -> bool:
