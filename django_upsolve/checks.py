@@ -22,7 +22,7 @@
 - W002 REFRESH_MARGIN is not shorter than TOKEN_EXPIRATION
 - W003 the cache used for locks and the breaker is per-process (local memory), outside
   DEBUG and test mode
-- W006 E001 outside ``check --deploy``: one warning naming every missing setting
+- W006 every missing setting in one warning, on every run (``--deploy`` adds E001 for them)
 
 :func:`check_settings` reports every problem, E001 included (``upsolve_status`` shows
 them all); Django runs it through :func:`check_development` and :func:`check_deployment`.

@@ -127,6 +127,38 @@ def test_a_missing_key_is_said_so(set_upsolve):
     assert "django_upsolve.E001: UPSOLVE['API_KEY'] is not set." in output
 
 
+def test_an_invalid_refresh_margin_is_reported_not_raised(set_upsolve):
+    set_upsolve(REFRESH_MARGIN=-1)
+
+    code, output, err = run()
+
+    assert code == 1
+    assert "  django_upsolve.E005: " in output
+    assert "Counts: unavailable (SettingError)" in output
+    assert err == (
+        "Upsolve is not healthy: 1 configuration error(s); "
+        "the counts cannot be read (SettingError).\n"
+    )
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_upsolve_not_a_dict_is_reported_not_raised(settings, as_json):
+    settings.UPSOLVE = 0
+
+    code, output, _ = run(*(["--json"] if as_json else []))
+
+    assert code == 1
+    if as_json:
+        document = json.loads(output)
+        assert [error["id"] for error in document["configuration"]["errors"]] == [
+            "django_upsolve.E006"
+        ]
+        assert (document["api_key_set"], document["api_url"]) == (None, None)
+    else:
+        assert "  django_upsolve.E006: " in output
+        assert "API key:" not in output
+
+
 def test_never_prints_the_key_even_in_a_url(set_upsolve):
     set_upsolve(API_URL=f"https://x.test/?key={API_KEY}")
 

@@ -21,6 +21,7 @@ from django.db import DatabaseError
 
 from ... import breaker, cache
 from ...conf import upsolve_settings
+from ...exceptions import UpsolveImproperlyConfigured
 from ...log import reported_by_caller
 from ...models import TokenState, UpsolveProfile, UpsolveTenant
 from ...redaction import redact, redact_url
@@ -78,6 +79,8 @@ def breaker_state() -> dict[str, Any]:
 
 
 def counts() -> dict[str, Any]:
+    """Registrations and token states; an ``error`` instead when the database cannot be read
+    or ``REFRESH_MARGIN`` is invalid (which the configuration part reports)."""
     tenants = UpsolveTenant.objects.all()
     profiles = UpsolveProfile.objects.all()
     try:
@@ -100,8 +103,18 @@ def counts() -> dict[str, Any]:
             },
             "error": None,
         }
-    except DatabaseError as err:
+    except (DatabaseError, UpsolveImproperlyConfigured) as err:
         return {"tenants": None, "profiles": None, "error": type(err).__name__}
+
+
+def connection() -> dict[str, Any]:
+    """Whether an API key is set, and the API's URL (without credentials); ``None`` for both
+    when ``settings.UPSOLVE`` is not a dict (a configuration error reported above them)."""
+    try:
+        key, url = upsolve_settings.get("API_KEY"), upsolve_settings.get("API_URL")
+    except UpsolveImproperlyConfigured:
+        return {"api_key_set": None, "api_url": None}
+    return {"api_key_set": bool(key), "api_url": redact_url(str(url))}
 
 
 def problems(report: dict[str, Any]) -> list[str]:
@@ -124,8 +137,7 @@ def status_report() -> dict[str, Any]:
     report: dict[str, Any] = {
         "version": JSON_VERSION,
         "configuration": configuration(),
-        "api_key_set": bool(upsolve_settings.get("API_KEY")),
-        "api_url": redact_url(str(upsolve_settings.get("API_URL"))),
+        **connection(),
         "breaker": breaker_state(),
         "counts": counts(),
     }
@@ -181,6 +193,8 @@ class Command(BaseCommand):
             )
             for message in [*errors, *warnings]:
                 self.stdout.write(f"  {message['id']}: {message['message']}")
+        if report["api_key_set"] is None:
+            return  # UPSOLVE is not a dict: the error above says so.
         key = "set" if report["api_key_set"] else "missing"
         self.stdout.write(f"API key: {key} (never shown)")
         self.stdout.write(f"API URL: {report['api_url']}")
