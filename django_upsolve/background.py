@@ -129,9 +129,12 @@ def enqueue_sync(
 ) -> bool:
     """Enqueue the sync task of a membership marked as queued at ``queued_at`` (to run after
     ``run_after``, when given); unmark it on failure."""
-    from .tasks import sync_user
-
     try:
+        # Imported here, inside the try: defining the task checks its backend, which fails
+        # where the tasks framework is missing or TASK_BACKEND unknown (inline mode, whose
+        # checks leave it alone, may still run ``upsolve_refresh --enqueue``).
+        from .tasks import sync_user
+
         sync_user.using(backend=upsolve_settings.TASK_BACKEND, run_after=run_after).enqueue(
             str(user_pk),
             tenant=tenant,

@@ -21,7 +21,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 
 from . import cache as shared
@@ -48,10 +47,6 @@ class BreakerStatus:
     state: State
     failures: int
     open_until: float | None
-
-
-def _cache() -> BaseCache:
-    return caches[upsolve_settings.CACHE_ALIAS]
 
 
 def _run(op: Callable[[BaseCache], T], budget: float | None) -> T:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.core.cache import caches
+from django.core.cache import InvalidCacheBackendError, caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.dummy import DummyCache
@@ -39,6 +39,7 @@ from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.locmem import LocMemCache
 
 from .conf import upsolve_settings
+from .exceptions import UpsolveImproperlyConfigured
 
 logger = logging.getLogger(__name__)
 
@@ -108,12 +109,24 @@ def run(
         return op(fallback)
 
 
+def shared(alias: str | None = None) -> BaseCache:
+    """The cache ``alias`` (default ``CACHE_ALIAS``); ``UpsolveImproperlyConfigured`` when
+    ``settings.CACHES`` has no such cache (``django_upsolve.E007`` says so at start-up)."""
+    alias = alias or upsolve_settings.CACHE_ALIAS
+    try:
+        return caches[alias]
+    except InvalidCacheBackendError as err:
+        raise UpsolveImproperlyConfigured(
+            f"UPSOLVE['CACHE_ALIAS'] = {alias!r} is not in settings.CACHES."
+        ) from err
+
+
 def call(
     op: Callable[[BaseCache], T], *, budget: float | None = None, alias: str | None = None
 ) -> T:
     """``op(cache)`` within ``budget`` seconds, or ``CacheUnavailable``."""
     alias = alias or upsolve_settings.CACHE_ALIAS
-    cache = caches[alias]
+    cache = shared(alias)
     timeout = CALL_TIMEOUT if budget is None else max(min(budget, CALL_TIMEOUT), MIN_TIMEOUT)
     in_process = isinstance(cache, IN_PROCESS)
     with _lock:

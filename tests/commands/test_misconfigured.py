@@ -30,3 +30,17 @@ def test_a_key_no_header_can_carry_is_a_command_error(command, upsolve_sandbox):
         call_command(command, "--skip-checks", stdout=StringIO(), stderr=StringIO())
     assert "UPSOLVE['API_KEY'] contains U+200B" in str(caught.value)
     assert upsolve_settings.API_KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize("command", ["upsolve_sync", "upsolve_refresh"])
+def test_an_unknown_cache_alias_is_a_command_error(command, upsolve_sandbox):
+    ada = make_user("ada")
+    call_command("upsolve_sync", stdout=StringIO())
+    UpsolveProfile.objects.filter(user=ada).update(
+        last_seen_at=timezone.now(), **hour_token_ending(timezone.now() + timedelta(seconds=30))
+    )
+    with (
+        override_upsolve(CACHE_ALIAS="nope"),
+        pytest.raises(CommandError, match=r"^UPSOLVE\['CACHE_ALIAS'\] = 'nope' is not in "),
+    ):
+        call_command(command, "--skip-checks", stdout=StringIO(), stderr=StringIO())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from io import StringIO
 from unittest.mock import Mock
 
 import pytest
@@ -266,6 +267,25 @@ def test_a_backend_that_refuses_tasks_ends_the_sweep_and_leaves_users_due(
     assert (summary.due, summary.queued, summary.failed) == (2, 0, 2)
     assert refused.call_count == 1  # the first refusal ends it
     assert refresh.due().count() == 5  # unmarked: the next sweep tries again
+
+
+@override_upsolve(TASK_BACKEND="dummy")
+def test_a_task_module_that_cannot_load_fails_the_sweep_and_leaves_users_due(
+    make_profile, monkeypatch
+):
+    """As where the tasks framework is missing or ``TASK_BACKEND`` unknown: defining the
+    task fails on import. The command says so and exits 1; nobody is left marked."""
+    import sys
+
+    from django.core.management import CommandError, call_command
+
+    now = timezone.now()
+    for n in range(3):
+        seen_profile(make_profile, f"u{n}", seen=now, expires=now + timedelta(seconds=30))
+    monkeypatch.setitem(sys.modules, "django_upsolve.tasks", None)  # import raises
+    with pytest.raises(CommandError, match=r"^3 token\(s\) could not be refreshed\.$"):
+        call_command("upsolve_refresh", "--enqueue", stdout=StringIO())
+    assert refresh.due().count() == 3
 
 
 @override_upsolve(TASK_BACKEND="dummy")

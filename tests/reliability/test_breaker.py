@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 
 from django_upsolve import breaker
+from django_upsolve import cache as shared_cache
 from django_upsolve import exceptions as exc
 from django_upsolve.budget import CallPolicy
 from django_upsolve.checks import check_settings
@@ -56,7 +57,7 @@ def open_breaker(server) -> None:
 
 def end_cooldown() -> None:
     """Move the end of the cool-down into the past, as if it had gone by."""
-    breaker._cache().set(breaker.OPEN_UNTIL, time.time() - 1, timeout=breaker.KEEP)
+    shared_cache.shared().set(breaker.OPEN_UNTIL, time.time() - 1, timeout=breaker.KEEP)
     assert breaker.status().state == "half-open"
 
 
