@@ -27,8 +27,9 @@ from django.utils import timezone
 from . import background
 from . import cache as shared_cache
 from .conf import upsolve_settings
-from .exceptions import UpsolveBreakerOpen, UpsolveError
-from .models import UpsolveProfile
+from .exceptions import UpsolveBreakerOpen, UpsolveError, UpsolveImproperlyConfigured
+from .models import TokenState, UpsolveProfile, token_state_filter
+from .redaction import redact
 from .stored_token import UserPk
 
 if TYPE_CHECKING:
@@ -72,14 +73,18 @@ def lead() -> float:
 def due(now: datetime | None = None) -> QuerySet[UpsolveProfile]:
     """Profiles of active users whose token is missing or expires soon, soonest first.
 
-    Users who failed within the last interval wait for the next sweep, and those with a
-    sync already queued are left to it.
+    A token is due exactly when a sync asked for :func:`lead` seconds would replace it: a
+    token shorter than twice that is kept until half its lifetime is left, so the sweep does
+    not queue syncs that would find it fresh. Users who failed within the last interval wait
+    for the next sweep, and those with a sync already queued are left to it.
     """
     now = now or timezone.now()
     return (
         UpsolveProfile.objects.filter(
             background.not_queued(now),
+            # The range alone lets the database use the expiry index; the state adds the cut.
             Q(token_expires_at__isnull=True) | Q(token_expires_at__lte=now + _seconds(lead())),
+            ~token_state_filter(TokenState.VALID, now=now, margin=lead()),
             last_seen_at__gte=now - _seconds(upsolve_settings.ACTIVE_WINDOW),
         )
         .exclude(last_error_at__gte=now - _seconds(interval()))
@@ -121,7 +126,8 @@ def refresh_due(
     *, batch: int = BATCH, progress: Callable[[str, str], None] | None = None
 ) -> SweepSummary:
     """Refresh due profiles in this process, ``batch`` at a time; stops early while the
-    circuit breaker is open. ``progress(username, outcome)`` is called after each profile."""
+    circuit breaker is open. ``progress(member, outcome)`` is called after each profile, with
+    the member as ``username (tenant)``."""
     from . import services
 
     summary = SweepSummary()
@@ -142,6 +148,16 @@ def refresh_due(
             except UpsolveError as err:
                 summary.failed += 1
                 _report(progress, profile, f"failed: {err}")
+            except UpsolveImproperlyConfigured:
+                raise  # No profile could refresh: the caller says so.
+            except Exception as err:  # A bug (the adapter's, say) stops this profile only.
+                summary.failed += 1
+                logger.exception(
+                    "Unexpected error while refreshing user pk=%s in tenant %s.",
+                    profile.user_id,
+                    profile.external_id,
+                )
+                _report(progress, profile, f"failed: {type(err).__name__}: {redact(str(err))}")
             else:
                 summary.refreshed += synced is not None
                 _report(progress, profile, "refreshed" if synced else "not eligible")
@@ -208,7 +224,7 @@ def _report(
     progress: Callable[[str, str], None] | None, profile: UpsolveProfile, outcome: str
 ) -> None:
     if progress is not None:
-        progress(profile.user.get_username(), outcome)
+        progress(f"{profile.user.get_username()} ({profile.external_id})", outcome)
 
 
 def _log(summary: SweepSummary) -> None:

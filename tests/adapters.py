@@ -34,6 +34,15 @@ class BrokenAdapter(UpsolveAdapter):
         raise RuntimeError("adapter bug")
 
 
+class BuggyForBobAdapter(UpsolveAdapter):
+    """The default adapter, with a bug that only one user ("bob") meets."""
+
+    def get_user_properties(self, user: Any, tenant: Tenant) -> Mapping[str, Any]:
+        if user.get_username() == "bob":
+            return {"plan": {}["plan"]}  # KeyError, as a missing key in a project's lookup
+        return super().get_user_properties(user, tenant)
+
+
 class CountingAdapter(UpsolveAdapter):
     """The default adapter, counting its hook calls (class-wide: each operation makes an
     instance). Use it through :func:`counting_adapter`."""

@@ -68,6 +68,23 @@ def test_failures_are_reported_and_fail_the_command(upsolve_sandbox):
     assert UpsolveProfile.objects.get().last_error
 
 
+def test_an_adapter_bug_fails_that_user_only(upsolve_sandbox, caplog):
+    for name in ("ada", "bob", "carol"):
+        make_user(name)
+    out, err = StringIO(), StringIO()
+    with (
+        override_upsolve(ADAPTER="tests.adapters.BuggyForBobAdapter"),
+        pytest.raises(CommandError, match=r"^1 user\(s\) could not be synced\.$"),
+    ):
+        call_command("upsolve_sync", stdout=out, stderr=err)
+    assert err.getvalue() == "bob: KeyError: 'plan'\n"
+    assert "Synced 2 user(s), 1 failed, 0 not eligible." in out.getvalue()
+    synced = UpsolveProfile.objects.filter(token_expires_at__isnull=False)
+    assert sorted(synced.values_list("user__username", flat=True)) == ["ada", "carol"]
+    (record,) = [r for r in caplog.records if r.exc_info]
+    assert record.name == "django_upsolve.management.commands.upsolve_sync"
+
+
 # Output: progress, verbosity, each failure once ------------------------------------------
 
 

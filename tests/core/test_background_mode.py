@@ -242,6 +242,26 @@ def test_the_sweep_takes_active_users_near_expiry_only(make_profile):
     assert list(refresh.due(now)) == [due]
 
 
+@pytest.mark.parametrize("lifetime", [300, 900, 1200, 3600])
+def test_the_sweep_takes_a_token_exactly_when_a_sync_would_replace_it(make_profile, lifetime):
+    """A token shorter than twice the sweep's lead is kept until half its life is left, by
+    the sync as by the sweep: the sweep queues no sync that would find the token fresh."""
+    now = timezone.now()
+    expected = {}
+    for left in range(0, lifetime + 1, 50):
+        expires = now + timedelta(seconds=left)
+        refreshed = expires - timedelta(seconds=lifetime)
+        profile = make_profile(f"left{left}")
+        UpsolveProfile.objects.filter(pk=profile.pk).update(
+            last_seen_at=now, token_expires_at=expires, token_refreshed_at=refreshed
+        )
+        profile.refresh_from_db()
+        expected[profile.pk] = not profile.has_fresh_token(refresh.lead(), now=now)
+    assert any(expected.values()) and not all(expected.values())
+    due = set(refresh.due(now).values_list("pk", flat=True))
+    assert {pk: pk in due for pk in expected} == expected
+
+
 @override_upsolve(TASK_BACKEND="dummy")
 def test_queue_due_marks_and_queues_in_batches(make_profile, queued):
     now = timezone.now()
@@ -505,6 +525,31 @@ def test_upsolve_refresh_reports_what_it_did(make_user_with_token, upsolve_sandb
     out = StringIO()
     call_command("upsolve_refresh", stdout=out)
     assert out.getvalue().strip() == "1 due, 0 queued, 1 refreshed, 0 failed."
+
+
+def test_upsolve_refresh_goes_on_past_an_adapter_bug(upsolve_sandbox, caplog):
+    from django.core.management import CommandError, call_command
+
+    for name in ("ada", "bob", "carol"):
+        make_user(name)
+    call_command("upsolve_sync", stdout=StringIO())
+    UpsolveProfile.objects.update(
+        last_seen_at=timezone.now(), **hour_token_ending(timezone.now() + timedelta(seconds=60))
+    )
+    out = StringIO()
+    with (
+        override_upsolve(ADAPTER="tests.adapters.BuggyForBobAdapter"),
+        pytest.raises(CommandError, match=r"^1 token\(s\) could not be refreshed\.$"),
+    ):
+        call_command("upsolve_refresh", "-v", "2", stdout=out)
+    lines = out.getvalue().splitlines()
+    for name in ("ada", "bob", "carol"):
+        tenant = f"user-{get_user_model().objects.get(username=name).pk}"
+        outcome = "failed: KeyError: 'plan'" if name == "bob" else "refreshed"
+        assert f"{name} ({tenant}): {outcome}" in lines
+    assert lines[-1] == "3 due, 0 queued, 2 refreshed, 1 failed."
+    (record,) = [r for r in caplog.records if r.exc_info]
+    assert record.name == "django_upsolve.refresh"
 
 
 @override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")

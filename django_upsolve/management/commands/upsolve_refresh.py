@@ -42,5 +42,5 @@ class Command(BaseCommand):
         if summary.failed:
             raise CommandError(f"{summary.failed} token(s) could not be refreshed.")
 
-    def _progress(self, username: str, outcome: str) -> None:
-        self.stdout.write(f"{username}: {outcome}")
+    def _progress(self, member: str, outcome: str) -> None:
+        self.stdout.write(f"{member}: {outcome}")

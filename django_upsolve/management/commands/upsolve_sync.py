@@ -13,6 +13,7 @@ the summary, ``-v 2`` a line per user, and ``-v 0`` only the failures.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,9 @@ from ...exceptions import (
 )
 from ...log import reported_by_caller
 from ...memberships import memberships_of
+from ...redaction import redact
+
+logger = logging.getLogger(__name__)
 
 #: At ``-v 1``, a progress line after every this many users.
 PROGRESS_EVERY = 100
@@ -82,6 +86,11 @@ class Command(BaseCommand):
                 except UpsolveError as err:
                     failed += 1
                     self.stderr.write(f"{name}: {err}")
+                    outcome = "failed"
+                except Exception as err:  # A bug (the adapter's, say) stops this user only.
+                    failed += 1
+                    logger.exception("Unexpected error while syncing user pk=%s.", user.pk)
+                    self.stderr.write(f"{name}: {type(err).__name__}: {redact(str(err))}")
                     outcome = "failed"
                 else:
                     done += 1
