@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,14 +18,18 @@ from tests.helpers import hour_token_ending, make_user, override_upsolve
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("command", ["upsolve_sync", "upsolve_refresh"])
-def test_a_key_no_header_can_carry_is_a_command_error(command, upsolve_sandbox):
+@pytest.fixture
+def ada_due(upsolve_sandbox: Any) -> None:
+    """Ada, synced, and due for the sweep: seen just now, expiring within the margin."""
     ada = make_user("ada")
     call_command("upsolve_sync", stdout=StringIO())
-    # Due for the sweep: seen just now, expiring within the margin.
     UpsolveProfile.objects.filter(user=ada).update(
         last_seen_at=timezone.now(), **hour_token_ending(timezone.now() + timedelta(seconds=30))
     )
+
+
+@pytest.mark.parametrize("command", ["upsolve_sync", "upsolve_refresh"])
+def test_a_key_no_header_can_carry_is_a_command_error(command, ada_due):
     key = upsolve_settings.API_KEY + "\u200b"
     with override_upsolve(API_KEY=key), pytest.raises(CommandError) as caught:
         call_command(command, "--skip-checks", stdout=StringIO(), stderr=StringIO())
@@ -33,12 +38,7 @@ def test_a_key_no_header_can_carry_is_a_command_error(command, upsolve_sandbox):
 
 
 @pytest.mark.parametrize("command", ["upsolve_sync", "upsolve_refresh"])
-def test_an_unknown_cache_alias_is_a_command_error(command, upsolve_sandbox):
-    ada = make_user("ada")
-    call_command("upsolve_sync", stdout=StringIO())
-    UpsolveProfile.objects.filter(user=ada).update(
-        last_seen_at=timezone.now(), **hour_token_ending(timezone.now() + timedelta(seconds=30))
-    )
+def test_an_unknown_cache_alias_is_a_command_error(command, ada_due):
     with (
         override_upsolve(CACHE_ALIAS="nope"),
         pytest.raises(CommandError, match=r"^UPSOLVE\['CACHE_ALIAS'\] = 'nope' is not in "),
