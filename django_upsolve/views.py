@@ -9,8 +9,10 @@
 when the token is stale and a new one is on its way (background mode: ask again after
 ``Retry-After``). Anonymous users get ``401 {"error": "authentication_required"}``; in
 background mode a token still on its way is ``202 {"status": "pending"}`` with
-``Retry-After``; when no token can be had, ``503 {"error": "token_unavailable"}`` with
-``Retry-After``. No answer is ever cached, and a user only ever receives their own token.
+``Retry-After``; a user the adapter leaves out, or a tenant they are not a member of, is
+``403 {"error": "not_available"}`` (asking again cannot change it); when no token can be
+had now, ``503 {"error": "token_unavailable"}`` with ``Retry-After``. No answer is ever
+cached, and a user only ever receives their own token.
 """
 
 from __future__ import annotations
@@ -47,8 +49,14 @@ def token(request: HttpRequest) -> JsonResponse:
             response = JsonResponse({"status": "pending"}, status=202)
             response["Retry-After"] = str(PENDING_RETRY_AFTER)
             return response
+        if embed.reason == "not-available":
+            return JsonResponse({"error": "not_available"}, status=403)
         response = JsonResponse({"error": "token_unavailable"}, status=503)
         response["Retry-After"] = str(RETRY_AFTER)
+        # The failure behind it is logged once by the sync and the breaker. Django would log
+        # every open tab's retry at ERROR on django.request, which mails ADMINS each time;
+        # this is the marker Django itself sets on a response it has logged already.
+        response._has_been_logged = True  # type: ignore[attr-defined]
         return response
     answer = JsonResponse(
         {

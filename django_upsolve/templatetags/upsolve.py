@@ -24,6 +24,7 @@ the options and renders.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from html import escape
 from typing import Any
 
@@ -112,7 +113,7 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
         src = share_url(kind, object_id, token.token if token else None, params)
         html = _iframe(kind, src, attributes, refresh, pending=token is None)
         if include_script:
-            html += _script(context.get("csp_nonce"))
+            html += _script(context.get("csp_nonce"), refresh)
             setattr(request, SCRIPT_FLAG, True)
         return SafeString(html)
     except Exception:
@@ -144,10 +145,7 @@ def _iframe(
         ("data-upsolve-embed", kind),
         *refresh,
     )
-    element = "<iframe{}{}></iframe>".format(
-        " hidden" if pending else "",
-        "".join(f' {name}="{escape(value)}"' for name, value in names),
-    )
+    element = f"<iframe{' hidden' if pending else ''}{_attributes(names)}></iframe>"
     if not pending:
         return element
     message = escape(gettext("Preparing your analytics…"))
@@ -158,14 +156,22 @@ def _iframe(
     )
 
 
-def _script(csp_nonce: object) -> str:
-    """The refresh script's tag, with the page's CSP nonce when it has one."""
+def _script(csp_nonce: object, refresh: list[tuple[str, str]]) -> str:
+    """The refresh script's tag, with the page's CSP nonce when it has one.
+
+    The tag carries the script's whole configuration, the refresh attributes of the page's
+    embeds included: markup injected into the page can add iframes, but not this tag, so it
+    cannot choose where the script posts the CSRF token or which tenant it asks for.
+    """
     nonce = f' nonce="{escape(str(csp_nonce))}"' if csp_nonce else ""
-    origins = escape(" ".join(hub_origins()))
-    return (
-        f'\n<script src="{escape(static(SCRIPT))}" defer data-upsolve-origins="{origins}"'
-        f"{nonce}></script>"
-    )
+    names = (("data-upsolve-origins", " ".join(hub_origins())), *refresh)
+    src = escape(static(SCRIPT))
+    return f'\n<script src="{src}" defer{_attributes(names)}{nonce}></script>'
+
+
+def _attributes(names: Iterable[tuple[str, str]]) -> str:
+    """`` name="value"`` for each pair, every value escaped."""
+    return "".join(f' {name}="{escape(value)}"' for name, value in names)
 
 
 def _split_options(

@@ -161,6 +161,10 @@ def test_a_new_user_s_first_page_loads_at_once_and_fills_when_the_worker_has_the
         expect(pending).to_have_text("Preparing your analytics…")
         assert page.locator(FRAME).is_hidden()
         wait_until(page, lambda: 202 in asked, timeout=5)  # "on its way: ask again soon"
+        # While the worker stays away, the script asks less and less often: after Retry-After
+        # (1 s) at first, 14 times in 14 s; slowing down, at most 9 times.
+        page.wait_for_timeout(14_000)
+        assert 3 <= asked.count(202) <= 9, asked
     finally:
         demo.resume_worker()
     resumed = time.monotonic()
@@ -228,6 +232,41 @@ def test_a_failed_refresh_is_reported_and_retried_after_retry_after(
     assert jwt_of(new_src) != jwt_of(old_src)
     sync_api.expect(page.frame_locator(FRAME).locator("#upsolve-org")).to_have_text("Acme Corp")
     drop_expected(problems, 503)
+
+
+def test_injected_markup_cannot_direct_the_script(page: Any) -> None:
+    """An iframe injected ahead of the embed (a sanitizer letting hub iframes through) names
+    another token URL, CSRF cookie and tenant: the script reads none of them, only its tag."""
+    log_in(page, "bob")
+
+    def analytics(route: Any) -> None:
+        response = route.fetch()
+        html = response.text()
+        src = re.search(r'<iframe src="([^"]+)"', html)
+        assert src is not None
+        hostile = (
+            f'<iframe src="{src[1]}" data-upsolve-token-url="/logout/" '
+            'data-upsolve-csrf-cookie="csrftoken" data-upsolve-tenant="globex"></iframe>'
+        )
+        route.fulfill(response=response, body=html.replace("<iframe", hostile + "<iframe", 1))
+
+    posts: list[tuple[str, str | None]] = []
+    page.on(
+        "request",
+        lambda r: (
+            posts.append((urlsplit(r.url).path, r.headers.get("x-upsolve-tenant")))
+            if r.method == "POST"
+            else None
+        ),
+    )
+    page.route("**/analytics/", analytics)
+    page.goto("/analytics/")
+    assert page.locator("iframe[data-upsolve-token-url='/logout/']").count() == 1
+    page.evaluate("window.djangoUpsolve.refresh()")
+    wait_until(page, lambda: posts, timeout=10)
+    assert posts == [("/upsolve/token/", "acme")]
+    page.goto("/analytics/")  # still signed in
+    assert urlsplit(page.url).path == "/analytics/"
 
 
 def test_a_request_left_hanging_is_aborted_and_retried(page: Any) -> None:

@@ -113,4 +113,5 @@ def test_a_page_keeps_its_organization_when_another_tab_switches(client, upsolve
     unpinned = client.post("/upsolve/token/")  # a page rendered for the session's choice
     assert unpinned.json()["token"] != acme_token
     listed_no_more = client.post("/upsolve/token/", headers={"X-Upsolve-Tenant": "initech"})
-    assert listed_no_more.status_code == 503
+    assert listed_no_more.status_code == 403  # final: asking again cannot change it
+    assert listed_no_more.json() == {"error": "not_available"}

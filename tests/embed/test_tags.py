@@ -291,11 +291,18 @@ def test_refresh_attributes_and_the_script(make_user_with_token, http):
     assert iframe["data-upsolve-csrf-cookie"] == "csrftoken"
     assert len(iframe["data-upsolve-csrf-token"]) == 64
     (script,) = elements(html, "script")
+    # The script reads its configuration from its own tag, which injected markup cannot add.
     assert script == {
         "src": SCRIPT,
         "defer": None,
         "data-upsolve-origins": "https://hub.upsolve.ai https://ai-hub.upsolve.ai",
+        **{
+            name: value
+            for name, value in iframe.items()
+            if name.startswith("data-upsolve-") and name != "data-upsolve-embed"
+        },
     }
+    assert "data-upsolve-csrf-token" in script
 
 
 @EMBED_URLS

@@ -131,6 +131,16 @@ def test_a_stale_token_is_refreshed_once(db, upsolve_sandbox, django_user_model)
     assert profile.token_expires_at > stale_until
 
 
+def test_a_user_the_adapter_leaves_out_gets_a_final_403(make_user_with_token, http, settings):
+    user = make_user_with_token(lifetime=3600)  # holds a token, but has no e-mail
+    settings.UPSOLVE = {**settings.UPSOLVE, "ADAPTER": "tests.adapters.DomainTenantAdapter"}
+    response = post_token(csrf_client(user))
+    assert response.status_code == 403
+    assert response.json() == {"error": "not_available"}
+    assert not response.has_header("Retry-After")
+    assert_never_cached(response)
+
+
 def test_no_token_to_be_had_is_a_503_without_any_token(make_user_with_token, http):
     user = make_user_with_token(lifetime=3600)
     old = UpsolveProfile.objects.get(user=user).token
@@ -142,3 +152,15 @@ def test_no_token_to_be_had_is_a_503_without_any_token(make_user_with_token, htt
     assert response.json() == {"error": "token_unavailable"}
     assert old.encode() not in response.content
     assert_never_cached(response)
+
+
+def test_a_503_is_not_logged_per_request(make_user_with_token, http, caplog):
+    """Django logs a 5xx at ERROR on django.request (and mails ADMINS): one per open tab and
+    retry during an outage. The sync already logged why."""
+    user = make_user_with_token(lifetime=3600)
+    UpsolveProfile.objects.filter(user=user).update(**hour_token_ending(timezone.now()))
+    http.add(responses.POST, f"{upsolve_settings.API_URL}/user-token", status=502, body="<html>")
+    response = post_token(csrf_client(user))
+    assert response.status_code == 503
+    assert not [record for record in caplog.records if record.name == "django.request"]
+    assert [record for record in caplog.records if record.name == "django_upsolve.sync"]

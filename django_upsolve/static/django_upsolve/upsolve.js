@@ -2,8 +2,10 @@
  * django-upsolve: keeps the token of embedded Upsolve iframes fresh, without a page reload.
  *
  * No dependencies, no build step, no inline script: everything is read from data- attributes
- * that the {% upsolve_dashboard %} / {% upsolve_application %} tags put on each iframe.
+ * that the {% upsolve_dashboard %} / {% upsolve_application %} tags put on the script tag that
+ * loads this file (the embeds carry the same ones):
  *
+ *   data-upsolve-origins         the hub origins the tags embed from
  *   data-upsolve-token-url       the token endpoint (POST, answers {token, expires_at, now})
  *   data-upsolve-tenant          the organization the page shows, sent back as X-Upsolve-Tenant
  *   data-upsolve-expires         when the current token expires (seconds since the epoch)
@@ -14,10 +16,11 @@
  *                                CSRF_USE_SESSIONS is on)
  *   data-upsolve-csrf-token      the CSRF token to send when that cookie cannot be read
  *
- * The script tag itself carries data-upsolve-origins: the hub origins the tags embed from.
- * Only iframes whose address is on one of them are ever given a token, and only a token URL
- * on this page's own origin is ever asked, so markup injected into the page can neither
- * receive a token nor make the script send the CSRF token elsewhere.
+ * Only iframes marked as embeds (data-upsolve-token-url) whose address is on one of the hub
+ * origins are ever given a token. Where to ask, with which CSRF token and for which tenant
+ * is read from the script tag alone, and only a token URL on this page's own origin is ever
+ * asked: markup injected into the page can add iframes, but can neither receive a token nor
+ * make the script post anywhere else or for another organization.
  *
  * A pending iframe (background mode: the user's first token is still being fetched) is
  * hidden, carries its address without a token in data-upsolve-src and expires at 0: the
@@ -29,7 +32,10 @@
  * src. Each swapped iframe fires a bubbling `upsolve:refresh` event (detail: {expiresAt}).
  * A failed attempt fires `upsolve:error` on the document (detail: {status}, null when the
  * request failed or took longer than 15 s) and is retried with backoff, no sooner than a
- * `Retry-After` asks; a 401 (signed out), 403 (CSRF refused), 404 or 405 stops the script.
+ * `Retry-After` asks; a 401 (signed out), 403 (CSRF refused, or no analytics for this user
+ * and organization), 404 or 405 stops the script. While a token stays on its way (202, or
+ * `refreshing`), the script asks after each `Retry-After` at first, then less and less
+ * often, down to once a minute.
  * `window.djangoUpsolve.refresh()` checks with the server now (and restarts a stopped
  * script): the server answers the current token, a new one only once that nears its expiry,
  * and the iframes are swapped only when the token changed. On a page without such an iframe
@@ -50,9 +56,13 @@
   }
 
   var script = document.currentScript;
-  var origins = ((script && script.getAttribute("data-upsolve-origins")) || "")
-    .split(/\s+/)
-    .filter(Boolean);
+
+  function setting(name) {
+    return script ? script.getAttribute(name) : null;
+  }
+
+  var origins = (setting("data-upsolve-origins") || "").split(/\s+/).filter(Boolean);
+  var tokenUrl = setting("data-upsolve-token-url");
 
   function originOf(url) {
     try {
@@ -66,38 +76,37 @@
     return frame.getAttribute("data-upsolve-src") || frame.getAttribute("src") || "";
   }
 
-  // Frames on a configured hub origin, asking a token URL on this page's origin.
+  // Embeds on a configured hub origin.
   function trusted(frame) {
-    return (
-      origins.indexOf(originOf(address(frame))) !== -1 &&
-      originOf(frame.getAttribute("data-upsolve-token-url")) === window.location.origin
-    );
+    return origins.indexOf(originOf(address(frame))) !== -1;
   }
 
   function frames() {
     return Array.prototype.slice.call(document.querySelectorAll(SELECTOR)).filter(trusted);
   }
 
-  function numberAttribute(element, name) {
-    var value = parseFloat(element.getAttribute(name));
+  function numberSetting(name) {
+    var value = parseFloat(setting(name));
     return isFinite(value) ? value : NaN;
   }
 
-  var first = frames()[0];
-  if (!first) {
+  if (!tokenUrl || originOf(tokenUrl) !== window.location.origin || !frames().length) {
     window.djangoUpsolve = { refresh: function () {} };
     return;
   }
 
-  var tokenUrl = first.getAttribute("data-upsolve-token-url");
-  var margin = Math.max(numberAttribute(first, "data-upsolve-refresh-margin") || 0, 0);
-  var expires = numberAttribute(first, "data-upsolve-expires");
-  var renderedAt = numberAttribute(first, "data-upsolve-now");
+  var margin = Math.max(numberSetting("data-upsolve-refresh-margin") || 0, 0);
+  var expires = numberSetting("data-upsolve-expires");
+  var renderedAt = numberSetting("data-upsolve-now");
   var clientNow = Date.now() / 1000;
   // Server clock minus ours. A large gap means a skewed clock or a page from the cache.
   var offset = isFinite(renderedAt) ? renderedAt - clientNow : 0;
+  // Whether the server's clock confirmed `offset`; until then, when the token expires by our
+  // clock says nothing, and a failed attempt is retried soon.
+  var confirmed = isFinite(renderedAt) && Math.abs(offset) <= MAX_SKEW;
   var failures = 0;
-  var nextAttempt = Math.abs(offset) > MAX_SKEW || !isFinite(expires) ? serverNow() : planned();
+  var polls = 0; // answers in a row saying a token is on its way
+  var nextAttempt = !confirmed || !isFinite(expires) ? serverNow() : planned();
   var timer = null;
   var busy = false;
   var stopped = false;
@@ -118,8 +127,17 @@
   // After a failure: exponential backoff, or the server's Retry-After if that is longer.
   function backoff(retryAfter) {
     failures += 1;
-    var wait = Math.max(Math.pow(2, failures), retryAfter || 0);
-    return Math.max(planned(), serverNow() + Math.min(wait, MAX_BACKOFF));
+    var wait = Math.max(Math.min(Math.pow(2, failures), MAX_BACKOFF), retryAfter || 0);
+    var at = serverNow() + wait;
+    return confirmed ? Math.max(planned(), at) : at;
+  }
+
+  // While a token is on its way: after Retry-After at first, then ever more slowly (a worker
+  // that is down must not have every open tab ask each second for as long as it lasts).
+  function poll(retryAfter) {
+    polls += 1;
+    var wait = Math.max(retryAfter || 2, Math.min(Math.pow(2, polls / 5), MAX_BACKOFF));
+    return serverNow() + wait;
   }
 
   function schedule() {
@@ -147,15 +165,31 @@
     for (var i = 0; i < pairs.length; i++) {
       var pair = pairs[i].trim();
       if (pair.slice(0, name.length + 1) === name + "=") {
-        return decodeURIComponent(pair.slice(name.length + 1));
+        try {
+          return decodeURIComponent(pair.slice(name.length + 1));
+        } catch (error) {
+          return null; // malformed (planted by a sibling domain?): use the attribute instead
+        }
       }
     }
     return null;
   }
 
   function csrfToken() {
-    var cookie = first.getAttribute("data-upsolve-csrf-cookie");
-    return (cookie && readCookie(cookie)) || first.getAttribute("data-upsolve-csrf-token") || "";
+    var cookie = setting("data-upsolve-csrf-cookie");
+    return (cookie && readCookie(cookie)) || setting("data-upsolve-csrf-token") || "";
+  }
+
+  function requestHeaders() {
+    var headers = { Accept: "application/json" };
+    headers[setting("data-upsolve-csrf-header") || "X-CSRFToken"] = csrfToken();
+    var tenant = setting("data-upsolve-tenant");
+    if (tenant) {
+      // The page's organization, whatever other tabs switch to (percent-encoded: a header
+      // carries Latin-1 only).
+      headers["X-Upsolve-Tenant"] = encodeURIComponent(tenant);
+    }
+    return headers;
   }
 
   function emit(target, name, detail) {
@@ -207,31 +241,26 @@
 
   function refresh() {
     busy = true;
-    var headers = { Accept: "application/json" };
-    headers[first.getAttribute("data-upsolve-csrf-header") || "X-CSRFToken"] = csrfToken();
-    var tenant = first.getAttribute("data-upsolve-tenant");
-    if (tenant) {
-      // The page's organization, whatever other tabs switch to (percent-encoded: a header
-      // carries Latin-1 only).
-      headers["X-Upsolve-Tenant"] = encodeURIComponent(tenant);
-    }
     var controller = new AbortController();
     var deadline = window.setTimeout(function () {
       controller.abort();
     }, TIMEOUT * 1000);
-    window
-      .fetch(tokenUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        cache: "no-store",
-        headers: headers,
-        signal: controller.signal,
+    // Inside the chain: whatever throws while building the request is a failed attempt too.
+    Promise.resolve()
+      .then(function () {
+        return window.fetch(tokenUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          cache: "no-store",
+          headers: requestHeaders(),
+          signal: controller.signal,
+        });
       })
       .then(function (response) {
         var retryAfter = retryAfterOf(response);
         if (response.status === 202) {
           // A token is on its way (background mode): not a failure, ask again soon.
-          nextAttempt = serverNow() + (retryAfter || 2);
+          nextAttempt = poll(retryAfter);
           return;
         }
         if (!response.ok) {
@@ -244,11 +273,12 @@
           }
           if (Number.isFinite(data.now)) {
             offset = data.now - Date.now() / 1000;
+            confirmed = true;
           }
           var refreshing = data.refreshing === true;
           if (data.expires_at <= expires) {
             if (refreshing) {
-              nextAttempt = serverNow() + (retryAfter || 2); // a new token is on its way
+              nextAttempt = poll(retryAfter); // a new token is on its way
               return;
             }
             // The server still finds the current token fresh: our clock was off.
@@ -257,7 +287,10 @@
           }
           failures = 0;
           swap(token, data.expires_at);
-          nextAttempt = refreshing ? serverNow() + (retryAfter || 2) : planned();
+          if (!refreshing) {
+            polls = 0;
+          }
+          nextAttempt = refreshing ? poll(retryAfter) : planned();
         });
       })
       .catch(function () {
