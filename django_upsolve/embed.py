@@ -8,6 +8,7 @@ adapter failures: they are logged and the answer is the ``unavailable`` placehol
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Iterable
@@ -44,6 +45,8 @@ Kind = Literal["dashboard", "application"]
 Reason = Literal["anonymous", "not-available", "unavailable", "pending"]
 #: The request attribute holding its decision, shared by every embed of the page.
 DECISION_ATTRIBUTE = "_django_upsolve_embed"
+#: The ports a browser leaves out of an origin.
+DEFAULT_PORTS = {"http": 80, "https": 443}
 #: The share pages' themes; the first is the default.
 THEMES = ("light", "dark")
 
@@ -203,8 +206,23 @@ def _origins(*urls: str) -> tuple[str, ...]:
     """The distinct origins of ``urls``; remembered, as every page's script tag names them."""
     origins: list[str] = []
     for url in urls:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+        origin = _origin(url)
         if origin not in origins:
             origins.append(origin)
     return tuple(origins)
+
+
+def _origin(url: str) -> str:
+    """``url``'s origin as a browser serializes it (``URL.origin``), which ``upsolve.js``
+    compares it with: scheme and host in lower case, the host in punycode, no default port."""
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    # A name IDNA cannot encode stays as it is: the browser refuses such an address anyway.
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    port = parts.port
+    if port is None or port == DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"

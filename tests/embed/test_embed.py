@@ -224,6 +224,23 @@ def test_the_hub_origins_follow_the_settings():
         assert hub_origins() == ("https://hub.example.com:8443",)
 
 
+@pytest.mark.parametrize(
+    ("hub_url", "origin"),
+    [
+        ("https://Hub.Upsolve.AI", "https://hub.upsolve.ai"),
+        ("HTTPS://hub.upsolve.ai:443/path", "https://hub.upsolve.ai"),
+        ("http://127.0.0.1:80", "http://127.0.0.1"),
+        ("http://127.0.0.1:8000/sandbox", "http://127.0.0.1:8000"),
+        ("https://bücher.example", "https://xn--bcher-kva.example"),
+        ("http://[::1]:8000", "http://[::1]:8000"),
+    ],
+)
+def test_the_hub_origins_are_written_as_a_browser_serializes_them(hub_url, origin):
+    """``upsolve.js`` compares them with ``URL.origin``: any other spelling trusts no frame."""
+    with override_upsolve(HUB_URL=hub_url, APPLICATION_HUB_URL=hub_url):
+        assert hub_origins() == (origin,)
+
+
 @EMBED_URLS
 def test_a_readable_csrf_cookie_the_browser_holds_is_not_repeated_in_the_page():
     request = RequestFactory().get("/")
