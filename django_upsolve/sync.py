@@ -205,7 +205,10 @@ class _UserSync:
             fields=fields,
             policy=self.policy,
         )
-        if profile.access_fingerprint != fields.fingerprint:
+        # The token is written only to void it: the one read before the call may have been
+        # voided meanwhile (``invalidate``), and must not come back.
+        voided = profile.access_fingerprint != fields.fingerprint
+        if voided:
             profile.token, profile.token_expires_at = "", None
         profile.upsolve_user_id = result.user_id
         profile.tenant = tenant
@@ -221,8 +224,7 @@ class _UserSync:
                 "name",
                 "properties",
                 "access_fingerprint",
-                "token",
-                "token_expires_at",
+                *(["token", "token_expires_at"] if voided else []),
                 "registered_at",
                 "updated_at",
             ]

@@ -105,6 +105,27 @@ def test_invalidate_voids_the_token_before_the_next_render(role_adapter, upsolve
     assert upsolve_sandbox.count("register-user") == 1  # same access: no registration
 
 
+def test_an_invalidation_during_a_registration_holds(role_adapter, upsolve_sandbox, monkeypatch):
+    """The registration saves what it changed, not the token it read before the call."""
+    from django_upsolve.client import UpsolveClient
+
+    ada = make_user("ada")
+    services.sync_login(ada)
+    register_user = UpsolveClient.register_user
+
+    def register_then_invalidate(self, **kwargs):
+        result = register_user(self, **kwargs)
+        services.invalidate(ada)  # meanwhile, in another request
+        upsolve_sandbox.fail_next(503, times=10)  # and the new token's call fails
+        return result
+
+    monkeypatch.setattr(UpsolveClient, "register_user", register_then_invalidate)
+    with pytest.raises(UpsolveUnavailable):
+        services.reregister(ada)
+    assert UpsolveProfile.objects.get().token == ""
+    assert services.get_token(ada) is None
+
+
 def test_when_upsolve_is_down_a_changed_member_is_not_served_the_old_token(
     role_adapter, upsolve_sandbox, monkeypatch
 ):
