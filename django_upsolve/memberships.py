@@ -57,11 +57,18 @@ class Membership:
 
 
 def memberships_of(user: AbstractBaseUser) -> list[Membership]:
-    """Every membership of ``user`` the adapter lists; none when it leaves the user out."""
+    """Every membership of ``user`` the adapter lists; none when it leaves the user out.
+
+    A tenant listed twice counts once, as first listed: :func:`membership_of` answers that
+    one too, so a login and a page never register the member with different values.
+    """
     adapter = get_adapter()
     if not adapter.is_eligible(user):
         return []
-    return [Membership(user, tenant, adapter) for tenant in adapter.get_tenants(user)]
+    memberships: dict[str, Membership] = {}
+    for tenant in adapter.get_tenants(user):
+        memberships.setdefault(tenant.external_id, Membership(user, tenant, adapter))
+    return list(memberships.values())
 
 
 def membership_of(

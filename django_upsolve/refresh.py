@@ -86,6 +86,7 @@ def due(now: datetime | None = None) -> QuerySet[UpsolveProfile]:
             Q(token_expires_at__isnull=True) | Q(token_expires_at__lte=now + _seconds(lead())),
             ~token_state_filter(TokenState.VALID, now=now, margin=lead()),
             last_seen_at__gte=now - _seconds(upsolve_settings.ACTIVE_WINDOW),
+            tenant__isnull=False,  # rows from before profiles were per membership
         )
         .exclude(last_error_at__gte=now - _seconds(interval()))
         .order_by("token_expires_at", "pk")

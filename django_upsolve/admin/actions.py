@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from .. import services
 from ..budget import CallPolicy
-from ..exceptions import UpsolveBreakerOpen, UpsolveError
+from ..exceptions import UpsolveBreakerOpen, UpsolveError, UpsolveNotEligible
 from ..models import UpsolveProfile
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,16 @@ def _run(
         )
 
 
+def _tenant(profile: UpsolveProfile) -> str:
+    """The external id of the profile's tenant; a profile without one (a row kept from before
+    profiles were per membership) cannot be synced: the services would pick another."""
+    if profile.tenant is None:
+        raise UpsolveNotEligible(
+            _("it has no tenant (a row from before profiles were per membership)")
+        )
+    return profile.tenant.external_id
+
+
 @admin.action(permissions=["change"], description=gettext_lazy("Refresh the Upsolve token now"))
 def refresh_tokens(
     modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[UpsolveProfile]
@@ -116,7 +126,7 @@ def refresh_tokens(
         request,
         queryset,
         lambda profile, policy: services.refresh_token(
-            profile.user, tenant=profile.external_id, policy=policy
+            profile.user, tenant=_tenant(profile), policy=policy
         ),
         log_message="Refreshed the Upsolve token.",
         success=lambda n: (
@@ -142,7 +152,7 @@ def reregister(
         request,
         queryset,
         lambda profile, policy: services.reregister(
-            profile.user, tenant=profile.external_id, policy=policy
+            profile.user, tenant=_tenant(profile), policy=policy
         ),
         log_message="Registered again with Upsolve.",
         success=lambda n: (

@@ -132,8 +132,8 @@ class TenantFilter(admin.RelatedFieldListFilter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # A profile has no tenant until its first sync (a queued one, in background mode).
-        self.empty_value_display = format_html("{}", _("no tenant yet"))
+        # Only rows kept from before profiles were per membership have none.
+        self.empty_value_display = format_html("{}", _("no tenant"))
 
     def field_choices(
         self, field: RelatedField[Any, Any], request: HttpRequest, model_admin: Any

@@ -136,6 +136,25 @@ def test_an_ineligible_user_is_reported(admin_client, make_profile, set_upsolve,
     assert upsolve_sandbox.calls == []
 
 
+@pytest.mark.parametrize("action", ["refresh_tokens", "reregister"])
+def test_a_profile_without_a_tenant_is_refused_not_mistaken_for_another(
+    admin_client, synced, upsolve_sandbox, action
+):
+    """Rows kept from before profiles were per membership: syncing "the user" would work on
+    the user's listed membership and report success on this row."""
+    (ada,) = synced("ada")
+    legacy = UpsolveProfile.objects.create(user=make_user("erin"), tenant=None)
+    calls = len(upsolve_sandbox.calls)
+
+    response = post_action(admin_client, action, [legacy])
+
+    ((level, text),) = messages_of(response)
+    assert level == "error"
+    assert "erin" in text and "it has no tenant" in text
+    assert len(upsolve_sandbox.calls) == calls
+    assert list(UpsolveProfile.objects.filter(user__username="erin")) == [legacy]
+
+
 def test_too_many_profiles_at_once_are_refused(admin_client, make_tenant, upsolve_sandbox):
     tenant = make_tenant()
     users = get_user_model().objects.bulk_create(

@@ -239,6 +239,8 @@ def test_the_sweep_takes_active_users_near_expiry_only(make_profile):
     seen_profile(make_profile, "fresh", seen=now, expires=now + timedelta(hours=1))
     seen_profile(make_profile, "queued", seen=now, expires=now, sync_queued_at=now)
     seen_profile(make_profile, "failing", seen=now, expires=now, last_error_at=now)
+    legacy = make_profile("legacy", token=None)  # from before profiles were per membership
+    UpsolveProfile.objects.filter(pk=legacy.pk).update(tenant=None, last_seen_at=now)
     assert list(refresh.due(now)) == [due]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from django_upsolve.adapter import Tenant
 from django_upsolve.memberships import membership_of, memberships_of
 from django_upsolve.models import UpsolveProfile
 from django_upsolve.services import get_token
@@ -68,6 +69,31 @@ def test_a_login_may_sync_more_memberships_within_the_setting(client, upsolve_sa
     log_in(client, "ada")
     assert upsolve_sandbox.count("register-user") == 2
     assert UpsolveProfile.objects.exclude(token="").count() == 2
+
+
+class ListsGlobexTwiceAdapter(TwoOrganizationsAdapter):
+    """Globex listed twice, with different plans (a join that repeats a row)."""
+
+    def get_tenants(self, user):
+        return [
+            *super().get_tenants(user),
+            Tenant(external_id="globex", name="Globex", properties={"plan": "pro"}),
+        ]
+
+    def get_user_properties(self, user, tenant):
+        return {"plan": tenant.properties.get("plan", "free")}
+
+
+@override_upsolve(ADAPTER=f"{__name__}.ListsGlobexTwiceAdapter", LOGIN_MEMBERSHIPS=3)
+def test_a_tenant_listed_twice_counts_once_as_first_listed(client, upsolve_sandbox):
+    ada = make_user("ada")
+    assert [m.external_id for m in memberships_of(ada)] == ["acme", "globex"]
+    log_in(client, "ada")
+    switch(client, "globex")
+    embedded_token(client)  # the page finds the login's registration current
+    assert upsolve_sandbox.count("register-user") == 2
+    globex = UpsolveProfile.objects.get(tenant__external_id="globex")
+    assert globex.properties == {"plan": "free"}
 
 
 @override_upsolve(ADAPTER=TWO_ORGS)
