@@ -138,11 +138,10 @@ def test_an_ineligible_user_is_reported(admin_client, make_profile, set_upsolve,
 
 @pytest.mark.parametrize("action", ["refresh_tokens", "reregister"])
 def test_a_profile_without_a_tenant_is_refused_not_mistaken_for_another(
-    admin_client, synced, upsolve_sandbox, action
+    admin_client, upsolve_sandbox, action
 ):
     """Rows kept from before profiles were per membership: syncing "the user" would work on
     the user's listed membership and report success on this row."""
-    (ada,) = synced("ada")
     legacy = UpsolveProfile.objects.create(user=make_user("erin"), tenant=None)
     calls = len(upsolve_sandbox.calls)
 
