@@ -7,6 +7,7 @@ request is about; each operation asks it once and passes the :class:`Membership`
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -16,16 +17,20 @@ from django.http import HttpRequest
 from . import payloads
 from .adapter import Tenant, UpsolveAdapter, get_adapter
 from .conf import upsolve_settings
+from .exceptions import UpsolveInvalidRequest
 from .models import UpsolveProfile, UpsolveTenant
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Membership:
     """A user in one of their tenants, with the adapter that said so.
 
+    The tenant's external id was checked when the adapter listed it (:func:`listed_tenants`).
     The user's name, role and properties are asked only when a registration is compared or
-    sent, and then once. They are checked when first read, inside the sync, so a value the
-    adapter got wrong is logged and recorded on the profile like any other failure.
+    sent, and then once. They are checked when first read, and a value the adapter got wrong
+    is logged and recorded on the profile by the sync like any other failure.
     """
 
     user: AbstractBaseUser
@@ -66,9 +71,29 @@ def memberships_of(user: AbstractBaseUser) -> list[Membership]:
     if not adapter.is_eligible(user):
         return []
     memberships: dict[str, Membership] = {}
-    for tenant in adapter.get_tenants(user):
+    for tenant in listed_tenants(adapter, user):
         memberships.setdefault(tenant.external_id, Membership(user, tenant, adapter))
     return list(memberships.values())
+
+
+def listed_tenants(adapter: UpsolveAdapter, user: AbstractBaseUser) -> list[Tenant]:
+    """The tenants ``adapter`` lists for ``user``, without those whose ``external_id`` is no
+    usable id (logged): it names the membership in every query, lock and call, so such a
+    tenant (a primary key passed as an int, say) is left out, not failed on everywhere."""
+    tenants = []
+    for tenant in adapter.get_tenants(user):
+        try:
+            payloads.external_id_text(tenant.external_id)
+        except UpsolveInvalidRequest as err:
+            logger.warning(
+                "The Upsolve adapter listed a tenant with an invalid external_id for user "
+                "pk=%s, left out: %s",
+                user.pk,
+                err,
+            )
+        else:
+            tenants.append(tenant)
+    return tenants
 
 
 def membership_of(
@@ -86,7 +111,7 @@ def membership_of(
     adapter = get_adapter()
     if not adapter.is_eligible(user):
         return None
-    listed = adapter.get_tenants(user)
+    listed = listed_tenants(adapter, user)
     if tenant is None and request is not None and _picks_active(adapter):
         active = adapter.get_active_tenant(request, user)
         if active is None:

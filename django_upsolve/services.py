@@ -24,7 +24,12 @@ from django.utils import timezone
 from . import background
 from .budget import CallPolicy
 from .conf import upsolve_settings
-from .exceptions import UpsolveError, UpsolveImproperlyConfigured, UpsolveNotEligible
+from .exceptions import (
+    UpsolveError,
+    UpsolveImproperlyConfigured,
+    UpsolveInvalidRequest,
+    UpsolveNotEligible,
+)
 from .memberships import Membership, login_memberships, membership_of
 from .models import UpsolveProfile
 from .stored_token import StoredToken, mark_seen, of_membership, read_stored_token
@@ -148,7 +153,12 @@ def current_token(membership: Membership) -> CurrentToken | NoToken:
     """
     user, now, margin = membership.user, timezone.now(), upsolve_settings.REFRESH_MARGIN
     row = read_stored_token(user.pk, membership.external_id)
-    fingerprint = membership.user_fields.fingerprint
+    try:
+        fingerprint: str | None = membership.user_fields.fingerprint
+    except UpsolveInvalidRequest:
+        # The adapter's values for this member are invalid: no stored token speaks for them,
+        # and the sync below logs and records why (then pauses, as after any failure).
+        fingerprint = None
     usable = row is not None and row.usable(fingerprint, now=now)
     if row is not None and usable and row.fresh(margin, now=now):
         _note_seen(row, membership, now)

@@ -56,9 +56,10 @@ class StoredToken:
     def __repr__(self) -> str:
         return f"StoredToken(expires_at={self.expires_at!r})"
 
-    def usable(self, fingerprint: str, *, now: datetime) -> bool:
-        """A JWT issued for this access (``fingerprint``) with time to load a dashboard left
-        (``MIN_USABLE_LIFE``; it may be inside the refresh margin)."""
+    def usable(self, fingerprint: str | None, *, now: datetime) -> bool:
+        """A JWT issued for this access (``fingerprint``; ``None``: access that cannot be
+        told) with time to load a dashboard left (``MIN_USABLE_LIFE``; it may be inside the
+        refresh margin)."""
         return (
             self.fingerprint == fingerprint
             and is_jwt_shaped(self.token)

@@ -1,0 +1,62 @@
+"""Values an adapter gets wrong: a WARNING that names them, never a traceback on every page."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from django_upsolve.adapter import Tenant, UpsolveAdapter
+from django_upsolve.models import UpsolveProfile
+from tests.embed.helpers import make_request, render
+from tests.helpers import log_in, make_user, override_upsolve
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.embed.urls")]
+
+PAGE = '{% upsolve_dashboard "d" %}'
+
+
+class PrimaryKeyTenantAdapter(UpsolveAdapter):
+    """A tenant keyed by a primary key passed as an int, beside a valid one."""
+
+    def get_tenants(self, user: Any) -> list[Tenant]:
+        return [Tenant(external_id=7, name="Seven"), Tenant(external_id="acme", name="Acme")]  # type: ignore[arg-type]
+
+
+class NotAUuidRoleAdapter(UpsolveAdapter):
+    def get_role_id(self, user: Any, tenant: Tenant | None = None) -> str:
+        return "admin"
+
+
+def tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.exc_info]
+
+
+@override_upsolve(ADAPTER=f"{__name__}.PrimaryKeyTenantAdapter")
+def test_a_tenant_with_an_unusable_external_id_is_left_out_with_a_warning(
+    client, upsolve_sandbox, caplog
+):
+    ada = make_user("ada")
+    log_in(client, "ada")
+    html = render(PAGE, make_request(ada))
+    assert "jwt=" in html  # the valid membership is embedded
+    assert list(UpsolveProfile.objects.values_list("tenant__external_id", flat=True)) == ["acme"]
+    left_out = [r for r in caplog.records if "invalid external_id" in r.getMessage()]
+    assert left_out and all(r.levelname == "WARNING" for r in left_out)
+    assert "externalId must be a non-empty string" in left_out[0].getMessage()
+    assert tracebacks(caplog) == []
+
+
+@override_upsolve(ADAPTER=f"{__name__}.NotAUuidRoleAdapter")
+def test_invalid_member_values_are_recorded_once_not_raised_on_every_page(upsolve_sandbox, caplog):
+    ada = make_user("ada")
+    for _ in range(3):
+        html = render(PAGE, make_request(ada))
+        assert 'data-upsolve-placeholder="unavailable"' in html
+    profile = UpsolveProfile.objects.get()
+    assert profile.last_error == "userRoleId must be a UUID."
+    assert tracebacks(caplog) == []
+    failed = [r for r in caplog.records if r.getMessage().startswith("Upsolve sync failed")]
+    assert len(failed) == 1  # the pages after it wait out the pause after a failure
+    assert upsolve_sandbox.count("register-user") == 0
