@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from .organizations import active_membership, memberships_of, switch
@@ -29,6 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@cache_control(private=True)  # it holds the user's token: no shared cache may keep it
 def analytics(request: HttpRequest) -> HttpResponse:
     """Your organization's dashboard, embedded with ``{% upsolve_dashboard %}``."""
     context = _organization_context(request) | {"dashboard_id": settings.DEMO_DASHBOARD_ID}

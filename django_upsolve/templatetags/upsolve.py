@@ -113,7 +113,9 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
         src = share_url(kind, object_id, token.token if token else None, params)
         html = _iframe(kind, src, attributes, refresh, pending=token is None)
         if include_script:
-            html += _script(context.get("csp_nonce"), refresh)
+            # Django 6's context processor names it in the context; django-csp on the request.
+            nonce = context.get("csp_nonce") or getattr(request, "csp_nonce", None)
+            html += _script(nonce, refresh)
             setattr(request, SCRIPT_FLAG, True)
         return SafeString(html)
     except Exception:

@@ -327,6 +327,17 @@ def test_the_script_carries_the_csp_nonce(make_user_with_token, http):
 
 
 @EMBED_URLS
+def test_the_script_carries_the_request_s_csp_nonce_as_django_csp_sets_it(
+    make_user_with_token, http
+):
+    request = make_request(make_user_with_token())
+    request.csp_nonce = "r3quest"
+    assert elements(render('{% upsolve_dashboard "d" %}', request), "script")[0]["nonce"] == (
+        "r3quest"
+    )
+
+
+@EMBED_URLS
 @override_settings(CSRF_COOKIE_HTTPONLY=True, CSRF_HEADER_NAME="HTTP_X_MY_CSRF")
 def test_an_httponly_csrf_cookie_is_not_named(make_user_with_token, http):
     iframe = only_iframe(

@@ -283,3 +283,11 @@ def test_the_migration_keeps_every_profile_as_a_membership_and_reverses() -> Non
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_the_analytics_page_holding_a_token_is_never_kept_by_a_shared_cache(
+    upsolve_sandbox: Any, seeded: None
+) -> None:
+    response = logged_in("alice").get("/analytics/")
+    assert "jwt=" in response.content.decode()
+    assert "private" in response["Cache-Control"]
