@@ -77,7 +77,7 @@ def test_a_lock_taken_over_after_expiry_is_left_to_its_new_owner():
     assert cache.get(KEY) == "the new owner"
 
 
-def test_the_lock_lives_in_the_configured_cache():
+def test_the_lock_lives_in_the_configured_cache(patient_cache):
     with override_upsolve(CACHE_ALIAS="redis"), cache_lock("org:acme", wait=1, hold=5):
         assert caches["redis"].get(KEY) is not None
         assert caches["default"].get(KEY) is None

@@ -43,11 +43,14 @@ def logs() -> Iterator[LogCapture]:
 
 @pytest.fixture(params=["default", "redis"])
 def cache_alias(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Breaker and locks in the local-memory cache, then in Redis (``UPSOLVE["CACHE_ALIAS"]``).
+    """Breaker and locks in the local-memory cache, then in Redis (``UPSOLVE["CACHE_ALIAS"]``),
+    with the patience of ``patient_cache``.
 
     Only this run's keys are removed from Redis afterwards (the prefix is per run).
     """
     alias: str = request.param
+    if alias == "redis":
+        request.getfixturevalue("patient_cache")
     with override_upsolve(CACHE_ALIAS=alias):
         breaker.reset()
         yield alias
