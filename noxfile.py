@@ -1,4 +1,4 @@
-"""Every supported Python × Django, and the checks CI runs (``.ci/run`` runs ``nox``).
+"""Every supported Python and Django, and the checks CI runs (``.ci/run`` runs ``nox``).
 
 ``nox -l`` lists the sessions; ``nox`` runs them all (the checks first, then the tests);
 ``nox -t checks`` the quick ones; ``nox -s lint`` or ``nox -s "tests(python='3.13',
@@ -21,14 +21,14 @@ nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).resolve().parent
 DJANGO = {"5.2": "Django>=5.2,<5.3", "6.0": "Django>=6.0,<6.1", "6.1": "Django>=6.1,<6.2"}
-# Django 6.0 and later need Python 3.12 or newer.
+# Each Python with Django 5.2 LTS, and each newer Django once (6.0 and later need Python
+# 3.12 or newer): every Python and every Django is tested, and CI stays well under its 90
+# minutes (all seven pairs took up to 70 minutes on a loaded machine).
 MATRIX = [
     ("3.11", "5.2"),
     ("3.12", "5.2"),
     ("3.12", "6.0"),
-    ("3.12", "6.1"),
     ("3.13", "5.2"),
-    ("3.13", "6.0"),
     ("3.13", "6.1"),
 ]
 # The ends of the matrix also run the browser tests and the whole suite on PostgreSQL.
