@@ -40,6 +40,7 @@ from django.core.cache.backends.locmem import LocMemCache
 
 from .conf import upsolve_settings
 from .exceptions import UpsolveImproperlyConfigured
+from .redaction import describe
 
 logger = logging.getLogger(__name__)
 
@@ -155,8 +156,8 @@ def call(
     try:
         result = op(cache)
     except Exception as err:
-        _fail(alias, _describe(err))
-        raise CacheUnavailable(_describe(err)) from err
+        _fail(alias, describe(err))
+        raise CacheUnavailable(describe(err)) from err
     _recovered(alias)
     return result
 
@@ -215,8 +216,8 @@ def _in_thread(
             logger.debug("Cache %r: %s (the caller's deadline).", alias, reason)
         raise CacheUnavailable(reason)
     if job.error is not None:
-        _fail(alias, _describe(job.error))
-        raise CacheUnavailable(_describe(job.error)) from job.error
+        _fail(alias, describe(job.error))
+        raise CacheUnavailable(describe(job.error)) from job.error
     result: T = job.result
     return result
 
@@ -227,7 +228,7 @@ def _probe(alias: str, cache: BaseCache) -> None:
     try:
         cache.get(_PROBE_KEY)
     except Exception as err:
-        logger.debug("Cache %r still unavailable: %s", alias, _describe(err))
+        logger.debug("Cache %r still unavailable: %s", alias, describe(err))
     else:
         if time.monotonic() - started <= CALL_TIMEOUT:
             _recovered(alias)
@@ -265,12 +266,6 @@ def _recovered(alias: str) -> None:
         alias,
         max(time.time() - began.since, 0),
     )
-
-
-def _describe(err: Exception) -> str:
-    """The error's class and first line, short: enough to diagnose, no traceback."""
-    text = str(err).splitlines()[0][:160] if str(err) else ""
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
 os.register_at_fork(after_in_child=reset)

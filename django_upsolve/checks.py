@@ -44,7 +44,7 @@ from django.core import checks
 
 from .conf import DEFAULTS, REQUIRED, URLS, Problem, SettingError, shown, upsolve_settings
 from .exceptions import UpsolveImproperlyConfigured
-from .redaction import excerpt
+from .redaction import describe
 
 KEY_PREFIXES = ("up_admin_", "up_embed_")
 LOCAL_MEMORY_BACKENDS = ("django.core.cache.backends.locmem.LocMemCache",)
@@ -223,10 +223,10 @@ def _check_adapter() -> list[checks.CheckMessage]:
         adapter_class()
     except Exception as err:  # The adapter's own __init__ may raise anything.
         key = upsolve_settings.get("API_KEY")
-        detail = excerpt(str(err), key if isinstance(key, str) else "")
+        detail = describe(err, key if isinstance(key, str) else "")
         return [
             _error(
-                f"Creating UPSOLVE['ADAPTER'] = {path!r} raised {type(err).__name__}: {detail}",
+                f"Creating UPSOLVE['ADAPTER'] = {path!r} raised {detail}",
                 "An adapter is created for every sync: its __init__ must not fail.",
                 "E014",
             )
@@ -292,7 +292,7 @@ def check_background(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
         return [
             _error(
                 f"UPSOLVE['TASK_BACKEND'] = {backend_alias!r} is not a usable task backend "
-                f"({type(err).__name__}: {excerpt(str(err))}).",
+                f"({describe(err)}).",
                 "Name a backend of settings.TASKS, e.g. django_tasks_db.DatabaseBackend.",
                 "E016",
             )

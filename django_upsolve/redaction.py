@@ -236,6 +236,13 @@ def excerpt(body: bytes | str, *secrets: str) -> str:
     return text
 
 
+def describe(err: BaseException, *secrets: str) -> str:
+    """``err`` on one short line for a log line, a check or a command's output: its class and
+    a redacted excerpt of its text, no traceback."""
+    text = excerpt(str(err), *secrets)
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
 def error_record(err: BaseException, length: int = ERROR_RECORD_LENGTH) -> str:
     """``err`` as the text recorded in a ``last_error`` field: redacted, on one line, cut at
     ``length`` characters. (An ``UpsolveError``'s text is already redacted and on one line.)"""

@@ -29,7 +29,7 @@ from . import cache as shared_cache
 from .conf import upsolve_settings
 from .exceptions import UpsolveBreakerOpen, UpsolveError, UpsolveImproperlyConfigured
 from .models import TokenState, UpsolveProfile, token_state_filter
-from .redaction import redact
+from .redaction import describe
 from .stored_token import UserPk
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def refresh_due(
                     profile.user_id,
                     profile.external_id,
                 )
-                _report(progress, profile, f"failed: {type(err).__name__}: {redact(str(err))}")
+                _report(progress, profile, f"failed: {describe(err)}")
             else:
                 summary.refreshed += synced is not None
                 _report(progress, profile, "refreshed" if synced else "not eligible")

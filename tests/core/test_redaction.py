@@ -8,6 +8,7 @@ from django_upsolve.exceptions import UpsolveUnavailable
 from django_upsolve.redaction import (
     ERROR_RECORD_LENGTH,
     EXCERPT_LENGTH,
+    describe,
     error_record,
     excerpt,
     has_control,
@@ -103,3 +104,13 @@ def test_error_record_is_cut_redacted_and_storable() -> None:
     record = error_record(RuntimeError(f"failed\x00 with\nBearer {JWT}"))
     assert record == "failed with [redacted]"
     assert is_storable(record)
+
+
+def test_describe_names_the_class_and_shows_a_redacted_excerpt_on_one_line() -> None:
+    err = ConnectionError("Error connecting to redis://default:s3cret@cache:6379\n" + "x" * 500)
+    text = describe(err)
+    assert text.startswith("ConnectionError: Error connecting to redis://[redacted]@cache:6379 x")
+    assert "s3cret" not in text
+    assert len(text) == len("ConnectionError: ") + EXCERPT_LENGTH
+    assert describe(KeyError()) == "KeyError"
+    assert describe(ValueError("a hunter2 b"), "hunter2") == "ValueError: a [redacted] b"

@@ -29,7 +29,7 @@ from ...exceptions import (
 )
 from ...log import reported_by_caller
 from ...memberships import memberships_of
-from ...redaction import redact
+from ...redaction import describe
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class Command(BaseCommand):
                 except Exception as err:  # A bug (the adapter's, say) stops this user only.
                     failed += 1
                     logger.exception("Unexpected error while syncing user pk=%s.", user.pk)
-                    self.stderr.write(f"{name}: {type(err).__name__}: {redact(str(err))}")
+                    self.stderr.write(f"{name}: {describe(err)}")
                     outcome = "failed"
                 else:
                     done += 1
