@@ -122,10 +122,11 @@ def refresh_attributes(
 ) -> list[tuple[str, str]]:
     """The data- attributes that configure ``upsolve.js``; empty without a token endpoint.
 
-    ``token`` is ``None`` for a pending frame: the script asks for one at once. Only iframes
-    need these. The CSRF token travels in an attribute, and is read (which makes the response
-    set its cookie), unless the browser already holds a cookie the script can read: masking a
-    token costs more than the rest of a render.
+    ``token`` is ``None`` for a pending frame: the script asks for one at once. They go on the
+    script's tag; each iframe carries only its marker and expiry. The CSRF token travels in an
+    attribute, and is read (which makes the response set its cookie), unless the browser
+    already holds a cookie the script can read: masking a token costs more than the rest of a
+    render.
     """
     try:
         token_url = token_endpoint()

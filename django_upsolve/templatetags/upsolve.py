@@ -127,6 +127,12 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
             return SafeString("")
 
 
+#: The refresh attributes an embed carries itself: the marker ``upsolve.js`` looks for, and its
+#: token's expiry, which the script updates on each swap. The rest configure the script and
+#: are written on its own tag only.
+FRAME_REFRESH = frozenset({"data-upsolve-token-url", "data-upsolve-expires"})
+
+
 def _iframe(
     kind: Kind,
     src: str,
@@ -145,7 +151,7 @@ def _iframe(
         ("data-upsolve-src" if pending else "src", src),
         *attributes.items(),
         ("data-upsolve-embed", kind),
-        *refresh,
+        *((name, value) for name, value in refresh if name in FRAME_REFRESH),
     )
     element = f"<iframe{' hidden' if pending else ''}{_attributes(names)}></iframe>"
     if not pending:

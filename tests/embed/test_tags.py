@@ -282,27 +282,30 @@ def test_refresh_attributes_and_the_script(make_user_with_token, http):
     user = make_user_with_token(lifetime=3600)
     profile = UpsolveProfile.objects.get(user=user)
     html = render('{% upsolve_dashboard "d" %}', make_request(user))
-    iframe = only_iframe(html)
-    assert iframe["data-upsolve-token-url"] == "/upsolve/token/"
-    assert iframe["data-upsolve-expires"] == str(math.ceil(profile.token_expires_at.timestamp()))
-    assert abs(int(iframe["data-upsolve-now"]) - time.time()) < 5
-    assert iframe["data-upsolve-refresh-margin"] == str(upsolve_settings.REFRESH_MARGIN)
-    assert iframe["data-upsolve-csrf-header"] == "X-CSRFTOKEN"
-    assert iframe["data-upsolve-csrf-cookie"] == "csrftoken"
-    assert len(iframe["data-upsolve-csrf-token"]) == 64
+    expires = str(math.ceil(profile.token_expires_at.timestamp()))
+    # The frame carries its marker and its expiry, nothing of the script's configuration.
+    assert {name: value for name, value in only_iframe(html).items() if "upsolve" in name} == {
+        "data-upsolve-embed": "dashboard",
+        "data-upsolve-token-url": "/upsolve/token/",
+        "data-upsolve-expires": expires,
+    }
     (script,) = elements(html, "script")
     # The script reads its configuration from its own tag, which injected markup cannot add.
+    now = script.pop("data-upsolve-now")
+    assert abs(int(now) - time.time()) < 5
+    csrf = script.pop("data-upsolve-csrf-token")
+    assert len(csrf) == 64
     assert script == {
         "src": SCRIPT,
         "defer": None,
         "data-upsolve-origins": "https://hub.upsolve.ai https://ai-hub.upsolve.ai",
-        **{
-            name: value
-            for name, value in iframe.items()
-            if name.startswith("data-upsolve-") and name != "data-upsolve-embed"
-        },
+        "data-upsolve-token-url": "/upsolve/token/",
+        "data-upsolve-tenant": f"user-{user.pk}",
+        "data-upsolve-expires": expires,
+        "data-upsolve-refresh-margin": str(upsolve_settings.REFRESH_MARGIN),
+        "data-upsolve-csrf-header": "X-CSRFTOKEN",
+        "data-upsolve-csrf-cookie": "csrftoken",
     }
-    assert "data-upsolve-csrf-token" in script
 
 
 @EMBED_URLS
@@ -340,12 +343,11 @@ def test_the_script_carries_the_request_s_csp_nonce_as_django_csp_sets_it(
 @EMBED_URLS
 @override_settings(CSRF_COOKIE_HTTPONLY=True, CSRF_HEADER_NAME="HTTP_X_MY_CSRF")
 def test_an_httponly_csrf_cookie_is_not_named(make_user_with_token, http):
-    iframe = only_iframe(
-        render('{% upsolve_dashboard "d" %}', make_request(make_user_with_token()))
-    )
-    assert "data-upsolve-csrf-cookie" not in iframe
-    assert len(iframe["data-upsolve-csrf-token"]) == 64
-    assert iframe["data-upsolve-csrf-header"] == "X-MY-CSRF"
+    html = render('{% upsolve_dashboard "d" %}', make_request(make_user_with_token()))
+    (script,) = elements(html, "script")
+    assert "data-upsolve-csrf-cookie" not in script
+    assert len(script["data-upsolve-csrf-token"]) == 64
+    assert script["data-upsolve-csrf-header"] == "X-MY-CSRF"
 
 
 def test_without_the_token_endpoint_there_is_no_refresh(make_user_with_token, http, caplog):

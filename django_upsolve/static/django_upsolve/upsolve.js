@@ -3,7 +3,8 @@
  *
  * No dependencies, no build step, no inline script: everything is read from data- attributes
  * that the {% upsolve_dashboard %} / {% upsolve_application %} tags put on the script tag that
- * loads this file (the embeds carry the same ones):
+ * loads this file (each embed carries only data-upsolve-token-url, its marker, and
+ * data-upsolve-expires, which a swap updates):
  *
  *   data-upsolve-origins         the hub origins the tags embed from
  *   data-upsolve-token-url       the token endpoint (POST, answers {token, expires_at, now})
