@@ -41,8 +41,8 @@ POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgres://postgres@127.0.0.1:543
 
 @nox.session(python=NEWEST, tags=["checks"])
 def lint(session: nox.Session) -> None:
-    """ruff: lint rules and formatting."""
-    session.install("ruff>=0.6")
+    """ruff: lint rules and formatting (the version of the ``lint`` extra)."""
+    session.install("-e", ".[lint]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
