@@ -127,7 +127,7 @@ def test_first_logins_across_web_and_worker_processes(site: Site) -> None:
             browser.close()
     site.processes.stop_all()
     for process in site.processes.started:
-        output = process.output()
-        assert_secret_free(output)
+        assert_secret_free(process.output())
+        output = process.output(until_stopped=True)
         assert "ERROR" not in output and "Traceback" not in output, output[-3000:]
     print(f"{len(emails)} logins in {logins_done:.1f} s, all synced after {synced:.1f} s")

@@ -72,4 +72,4 @@ def test_a_db_worker_process_runs_the_sync_a_login_queued(site: Site) -> None:
     site.processes.stop_all()
     for process in site.processes.started:
         assert_secret_free(process.output())
-        assert "ERROR" not in process.output()
+        assert "ERROR" not in process.output(until_stopped=True)
