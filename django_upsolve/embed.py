@@ -1,8 +1,9 @@
 """What a request embeds: its user's token, or the reason a placeholder shows instead.
 
 ``embed_for`` is that one decision, for the template tags and the token endpoint;
-``refresh_attributes`` is what ``upsolve.js`` needs to swap the token before it expires,
-and ``share_url`` the iframe's address. Nothing here raises for Upsolve, database or
+``refresh_attributes`` is what ``upsolve.js`` needs to swap the token before it expires (on
+its script tag), ``frame_attributes`` what each iframe carries for it, and ``share_url`` the
+iframe's address. Nothing here raises for Upsolve, database or
 adapter failures: they are logged and the answer is the ``unavailable`` placeholder.
 """
 
@@ -120,26 +121,21 @@ def _decide(request: HttpRequest, tenant: str | None) -> EmbedToken | Placeholde
 def refresh_attributes(
     request: HttpRequest, token: EmbedToken | None, tenant: str
 ) -> list[tuple[str, str]]:
-    """The data- attributes that configure ``upsolve.js``; empty without a token endpoint.
+    """The data- attributes that configure ``upsolve.js``, written on its script tag; empty
+    without a token endpoint.
 
-    ``token`` is ``None`` for a pending frame: the script asks for one at once. They go on the
-    script's tag; each iframe carries only its marker and expiry. The CSRF token travels in an
-    attribute, and is read (which makes the response set its cookie), unless the browser
-    already holds a cookie the script can read: masking a token costs more than the rest of a
-    render.
+    ``token`` is ``None`` for a pending frame: the script asks for one at once. The CSRF token
+    travels in an attribute, and is read (which makes the response set its cookie), unless the
+    browser already holds a cookie the script can read: masking a token costs more than the
+    rest of a render.
     """
-    try:
-        token_url = token_endpoint()
-    except NoReverseMatch:
-        logger.warning(
-            "No token endpoint, so Upsolve embeds will not refresh in the browser: add "
-            'path("upsolve/", include("django_upsolve.urls")) to your URLconf.'
-        )
+    token_url = _token_url()
+    if token_url is None:
         return []
     attributes = [
         ("data-upsolve-token-url", token_url),
         ("data-upsolve-tenant", tenant),
-        ("data-upsolve-expires", str(token.expires_epoch if token is not None else 0)),
+        ("data-upsolve-expires", _expires(token)),
         ("data-upsolve-now", str(int(timezone.now().timestamp()))),
         ("data-upsolve-refresh-margin", str(upsolve_settings.REFRESH_MARGIN)),
         ("data-upsolve-csrf-header", _csrf_header_name()),
@@ -150,6 +146,33 @@ def refresh_attributes(
     if readable:
         attributes.append(("data-upsolve-csrf-cookie", settings.CSRF_COOKIE_NAME))
     return attributes
+
+
+def frame_attributes(token: EmbedToken | None) -> list[tuple[str, str]]:
+    """What each iframe carries for ``upsolve.js``: the token endpoint, which marks it as an
+    embed to keep fresh, and its token's expiry, which the script updates on each swap; empty
+    without a token endpoint. Every embed of a page needs these, only the first the rest."""
+    token_url = _token_url()
+    if token_url is None:
+        return []
+    return [("data-upsolve-token-url", token_url), ("data-upsolve-expires", _expires(token))]
+
+
+def _token_url() -> str | None:
+    """:func:`token_endpoint`, or ``None`` (with a WARNING) when the URLconf lacks it."""
+    try:
+        return token_endpoint()
+    except NoReverseMatch:
+        logger.warning(
+            "No token endpoint, so Upsolve embeds will not refresh in the browser: add "
+            'path("upsolve/", include("django_upsolve.urls")) to your URLconf.'
+        )
+        return None
+
+
+def _expires(token: EmbedToken | None) -> str:
+    """When ``token`` expires, for the script (0 for a pending frame: ask at once)."""
+    return str(token.expires_epoch if token is not None else 0)
 
 
 def token_endpoint() -> str:

@@ -47,6 +47,7 @@ from ..embed import (
     Kind,
     Placeholder,
     embed_for,
+    frame_attributes,
     hub_origins,
     refresh_attributes,
     share_url,
@@ -106,16 +107,16 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
         if isinstance(embed, Placeholder) and embed.reason != "pending":
             return _placeholder(context, request, kind, attributes, embed.reason)
         token = embed if isinstance(embed, EmbedToken) else None
-        refresh = refresh_attributes(request, token, embed.tenant)
-        if token is None and not refresh:  # Nothing could fill a pending frame.
+        frame = frame_attributes(token)
+        if token is None and not frame:  # Nothing could fill a pending frame.
             return _placeholder(context, request, kind, attributes, "unavailable")
-        include_script = bool(refresh) and not getattr(request, SCRIPT_FLAG, False)
+        include_script = bool(frame) and not getattr(request, SCRIPT_FLAG, False)
         src = share_url(kind, object_id, token.token if token else None, params)
-        html = _iframe(kind, src, attributes, refresh, pending=token is None)
+        html = _iframe(kind, src, attributes, frame, pending=token is None)
         if include_script:
             # Django 6's context processor names it in the context; django-csp on the request.
             nonce = context.get("csp_nonce") or getattr(request, "csp_nonce", None)
-            html += _script(nonce, refresh)
+            html += _script(nonce, refresh_attributes(request, token, embed.tenant))
             setattr(request, SCRIPT_FLAG, True)
         return SafeString(html)
     except Exception:
@@ -127,17 +128,11 @@ def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]
             return SafeString("")
 
 
-#: The refresh attributes an embed carries itself: the marker ``upsolve.js`` looks for, and its
-#: token's expiry, which the script updates on each swap. The rest configure the script and
-#: are written on its own tag only.
-FRAME_REFRESH = frozenset({"data-upsolve-token-url", "data-upsolve-expires"})
-
-
 def _iframe(
     kind: Kind,
     src: str,
     attributes: dict[str, str],
-    refresh: list[tuple[str, str]],
+    frame: list[tuple[str, str]],
     *,
     pending: bool,
 ) -> str:
@@ -151,7 +146,7 @@ def _iframe(
         ("data-upsolve-src" if pending else "src", src),
         *attributes.items(),
         ("data-upsolve-embed", kind),
-        *((name, value) for name, value in refresh if name in FRAME_REFRESH),
+        *frame,
     )
     element = f"<iframe{' hidden' if pending else ''}{_attributes(names)}></iframe>"
     if not pending:

@@ -20,6 +20,7 @@ from django_upsolve.embed import (
     EmbedToken,
     Placeholder,
     embed_for,
+    frame_attributes,
     hub_origins,
     refresh_attributes,
     token_endpoint,
@@ -168,6 +169,24 @@ def test_a_csrf_token_kept_in_the_session_is_sent_from_the_page():
 
 def test_without_the_token_endpoint_there_is_nothing_to_refresh(caplog):
     assert refresh_attributes(RequestFactory().get("/"), TOKEN, "acme") == []
+    assert 'include("django_upsolve.urls")' in caplog.text
+
+
+@EMBED_URLS
+def test_a_frame_carries_its_marker_and_its_expiry_the_same_as_the_script():
+    script = dict(refresh_attributes(RequestFactory().get("/"), TOKEN, "acme"))
+    assert frame_attributes(TOKEN) == [
+        ("data-upsolve-token-url", script["data-upsolve-token-url"]),
+        ("data-upsolve-expires", script["data-upsolve-expires"]),
+    ]
+    assert frame_attributes(None) == [
+        ("data-upsolve-token-url", "/upsolve/token/"),
+        ("data-upsolve-expires", "0"),  # pending: the script asks at once
+    ]
+
+
+def test_without_the_token_endpoint_a_frame_has_nothing_for_the_script(caplog):
+    assert frame_attributes(TOKEN) == []
     assert 'include("django_upsolve.urls")' in caplog.text
 
 
