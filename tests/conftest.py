@@ -17,7 +17,7 @@ from django_upsolve import breaker
 from django_upsolve import cache as shared
 from django_upsolve.models import UpsolveProfile, UpsolveTenant
 from django_upsolve.payloads import UserFields
-from tests.helpers import make_jwt, make_user, upsolve_with
+from tests.helpers import PATIENT_CALL_TIMEOUT, make_jwt, make_user, upsolve_with
 
 pytest_plugins = ["django_upsolve.sandbox.pytest_plugin"]
 
@@ -43,14 +43,15 @@ def _fresh_cache() -> Iterator[None]:
 
 @pytest.fixture
 def patient_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cache call may take 5 s, not 0.5 s, before the cache counts as down.
+    """A cache call may take ``PATIENT_CALL_TIMEOUT`` (5 s), not 0.5 s, before the cache counts
+    as down.
 
     For tests of where the state lives, on the suite's real Redis: on a loaded two-core CI
     machine it can miss the 0.5 s budget once in a while, and failing open to this process's
     memory is then right (``tests/reliability/test_sick_cache.py`` shows it) but is not what
     those tests are about.
     """
-    monkeypatch.setattr(shared, "CALL_TIMEOUT", 5.0)
+    monkeypatch.setattr(shared, "CALL_TIMEOUT", PATIENT_CALL_TIMEOUT)
 
 
 @pytest.fixture

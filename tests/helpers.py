@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 API_KEY: str = settings.UPSOLVE["API_KEY"]
 #: Every user made here logs in with it.
 PASSWORD = "correct horse"
+#: ``cache.CALL_TIMEOUT`` for tests of where state lives in the real Redis (``patient_cache``).
+PATIENT_CALL_TIMEOUT = 5.0
 SIGNING_KEY = "tests-signing-key-0123456789abcdef0123"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
@@ -16,7 +15,6 @@ from docutils import nodes
 from docutils.core import publish_doctree
 
 from django_upsolve import breaker
-from django_upsolve import cache as shared
 from tests.commands.helpers import without_logging
 from tests.helpers import API_KEY, ROOT, upsolve_with
 
@@ -52,12 +50,10 @@ def healthy(settings: Any) -> None:
 
 
 @pytest.fixture
-def cache_down(settings: Any, set_upsolve: Any) -> Iterator[None]:
+def cache_down(settings: Any, set_upsolve: Any) -> None:
+    """The breaker's cache refuses connections (``_fresh_cache`` forgets the outage after)."""
     settings.CACHES = {**settings.CACHES, "down": DEAD_REDIS}
     set_upsolve(CACHE_ALIAS="down")
-    shared.reset()
-    yield
-    shared.reset()
 
 
 def test_reports_configuration_breaker_and_counts(make_tenant, make_profile, healthy):

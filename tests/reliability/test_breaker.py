@@ -239,9 +239,9 @@ from django_upsolve import cache
 from django_upsolve.budget import CallPolicy
 from django_upsolve.client import get_client
 from django_upsolve.exceptions import UpsolveError
-from tests.helpers import override_upsolve
+from tests.helpers import PATIENT_CALL_TIMEOUT, override_upsolve
 
-cache.CALL_TIMEOUT = 5.0  # the patience of the patient_cache fixture
+cache.CALL_TIMEOUT = PATIENT_CALL_TIMEOUT  # as the patient_cache fixture does
 api_url, calls, user_id = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 with override_upsolve(CACHE_ALIAS="redis", API_URL=api_url):
     for _ in range(calls):
