@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from . import stored_token
 from .conf import upsolve_settings
+from .exceptions import UpsolveInvalidRequest
 from .memberships import Membership, membership_profile
 from .models import UpsolveProfile
 from .stored_token import UserPk, of_membership
@@ -100,9 +101,16 @@ def request_sync(membership: Membership, *, fresh_token: bool = False, seen: boo
     ``fresh_token`` asks for a new token even when the stored one is still fresh (a login);
     a sync queued already is left as it was asked for. ``seen`` records the member as seen
     now. The task is enqueued when the caller's transaction commits (at once outside one).
+    ``False`` when none can be: a new tenant whose values the adapter got wrong has no row to
+    mark (a WARNING names the value, as an inline sync's would).
     """
     now = timezone.now()
-    if not mark_queued(membership, now, seen=seen):
+    try:
+        marked = mark_queued(membership, now, seen=seen)
+    except UpsolveInvalidRequest as err:
+        logger.warning("Upsolve sync not queued for user pk=%s: %s", membership.user.pk, err)
+        return False
+    if not marked:
         return True
     transaction.on_commit(
         partial(

@@ -6,9 +6,11 @@ import logging
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from django_upsolve.adapter import Tenant, UpsolveAdapter
-from django_upsolve.models import UpsolveProfile
+from django_upsolve.models import UpsolveProfile, UpsolveTenant
+from django_upsolve.taskframework import task_backends
 from tests.embed.helpers import make_request, render
 from tests.helpers import log_in, make_user, override_upsolve
 
@@ -60,3 +62,58 @@ def test_invalid_member_values_are_recorded_once_not_raised_on_every_page(upsolv
     failed = [r for r in caplog.records if r.getMessage().startswith("Upsolve sync failed")]
     assert len(failed) == 1  # the pages after it wait out the pause after a failure
     assert upsolve_sandbox.count("register-user") == 0
+
+
+class BlankTenantNameAdapter(UpsolveAdapter):
+    """A tenant whose name is only whitespace: refused before any row is written."""
+
+    def get_tenant(self, user: Any) -> Tenant:
+        return Tenant(external_id="acme", name=" \n")
+
+
+@pytest.mark.parametrize("mode", [True, "background"], ids=["inline", "background"])
+def test_a_new_tenant_with_invalid_values_is_a_warning_on_login_and_pages(
+    mode, client, upsolve_sandbox, caplog
+):
+    backend = task_backends["dummy"]
+    backend.clear()
+    make_user("ada")
+    with override_upsolve(
+        ADAPTER=f"{__name__}.BlankTenantNameAdapter", SYNC_ON_LOGIN=mode, TASK_BACKEND="dummy"
+    ):
+        assert log_in(client, "ada").status_code == 302
+        ada = get_user_model().objects.get(username="ada")
+        for _ in range(2):
+            html = render(PAGE, make_request(ada))
+            assert 'data-upsolve-placeholder="unavailable"' in html
+    assert tracebacks(caplog) == []
+    named = [r for r in caplog.records if r.getMessage().endswith(": name must not be empty.")]
+    assert len(named) == 3 and all(r.levelname == "WARNING" for r in named)  # login, 2 pages
+    assert not UpsolveTenant.objects.exists()
+    assert [result for result in backend.results if result.task.name == "sync_user"] == []
+    assert upsolve_sandbox.calls == []
+    backend.clear()
+
+
+class BlankThenValidTenantAdapter(UpsolveAdapter):
+    def get_tenants(self, user: Any) -> list[Tenant]:
+        return [Tenant(external_id="acme", name=" \n"), Tenant(external_id="globex", name="Globex")]
+
+
+@override_upsolve(
+    ADAPTER=f"{__name__}.BlankThenValidTenantAdapter",
+    SYNC_ON_LOGIN="background",
+    TASK_BACKEND="dummy",
+    LOGIN_MEMBERSHIPS=2,
+)
+def test_a_background_login_still_queues_the_memberships_after_an_invalid_one(
+    client, django_capture_on_commit_callbacks
+):
+    backend = task_backends["dummy"]
+    backend.clear()
+    make_user("ada")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert log_in(client, "ada").status_code == 302
+    syncs = [result for result in backend.results if result.task.name == "sync_user"]
+    assert [result.kwargs["tenant"] for result in syncs] == ["globex"]
+    backend.clear()
