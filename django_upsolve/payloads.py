@@ -97,7 +97,7 @@ def encode_property(key: str, value: object) -> PropertyValue:
         text = str(value)
     else:
         raise UpsolveInvalidRequest(
-            f"Property {key!r} has a {type(value).__name__}; use a string or a number."
+            f"Property {key!r} is of type {type(value).__name__}; use a string or a number."
         )
     if not is_storable(text):
         raise UpsolveInvalidRequest(f"Property {key!r} must be valid text without NUL.")

@@ -61,7 +61,7 @@ def test_organization_properties_are_encoded():
         ({"external_id": "x" * 256}, "at most 255 characters"),
         ({"properties": ["plan"]}, "properties must be a mapping"),
         ({"properties": {"1st": "x"}}, "Property names must be identifiers"),
-        ({"properties": {"when": object()}}, "use a string or a number"),
+        ({"properties": {"when": object()}}, "is of type object; use a string or a number"),
         ({"properties": {"big": 2**53}}, "send it as a string"),
         ({"properties": {f"p{i}": i for i in range(51)}}, "At most 50 properties"),
     ],
