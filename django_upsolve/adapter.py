@@ -109,6 +109,10 @@ def get_adapter_class() -> type[UpsolveAdapter]:
         raise UpsolveImproperlyConfigured(
             f"UPSOLVE['ADAPTER'] = {path!r} cannot be imported: {err}"
         ) from err
+    except Exception as err:  # Importing runs the module's own code, which may raise anything.
+        raise UpsolveImproperlyConfigured(
+            f"Importing UPSOLVE['ADAPTER'] = {path!r} raised {type(err).__name__}."
+        ) from err
     if not (isinstance(adapter_class, type) and issubclass(adapter_class, UpsolveAdapter)):
         raise UpsolveImproperlyConfigured(
             f"UPSOLVE['ADAPTER'] = {path!r} is not an UpsolveAdapter subclass."

@@ -44,3 +44,15 @@ def test_an_unknown_cache_alias_is_a_command_error(command, ada_due):
         pytest.raises(CommandError, match=r"^UPSOLVE\['CACHE_ALIAS'\] = 'nope' is not in "),
     ):
         call_command(command, "--skip-checks", stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.parametrize("command", ["upsolve_sync", "upsolve_refresh"])
+def test_an_adapter_module_that_raises_on_import_is_a_command_error(
+    command, ada_due, tmp_path, monkeypatch
+):
+    (tmp_path / "broken_adapter_module.py").write_text("ADAPTER = undefined_name\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    adapter = "broken_adapter_module.ADAPTER"
+    with override_upsolve(ADAPTER=adapter), pytest.raises(CommandError) as caught:
+        call_command(command, "--skip-checks", stdout=StringIO(), stderr=StringIO())
+    assert str(caught.value) == f"Importing UPSOLVE['ADAPTER'] = {adapter!r} raised NameError."
