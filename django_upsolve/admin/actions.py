@@ -15,7 +15,12 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from .. import services
 from ..budget import CallPolicy
-from ..exceptions import UpsolveBreakerOpen, UpsolveError, UpsolveNotEligible
+from ..exceptions import (
+    UpsolveBreakerOpen,
+    UpsolveError,
+    UpsolveImproperlyConfigured,
+    UpsolveNotEligible,
+)
 from ..models import UpsolveProfile
 
 logger = logging.getLogger(__name__)
@@ -58,9 +63,14 @@ def _run(
     succeeded = 0
     failures: list[str] = []
     not_tried = 0
+    unusable_setting = ""
     for index, profile in enumerate(profiles):
         try:
             operation(profile, policy)
+        except UpsolveImproperlyConfigured as err:
+            # A setting the app cannot use fails every profile alike: named once, no traceback.
+            unusable_setting = str(err)
+            break
         except UpsolveError as err:
             failures.append(f"{profile}: {Truncator(str(err)).chars(FAILURE_LENGTH)}")
             if isinstance(err, UpsolveBreakerOpen):
@@ -75,6 +85,8 @@ def _run(
             modeladmin.log_change(request, profile, log_message)
     if succeeded:
         modeladmin.message_user(request, success(succeeded), messages.SUCCESS)
+    if unusable_setting:
+        modeladmin.message_user(request, unusable_setting, messages.ERROR)
     if failures:
         named = "; ".join(failures[:ERRORS_NAMED])
         more = len(failures) - ERRORS_NAMED

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import breaker
+from ..exceptions import UpsolveImproperlyConfigured
 from .display import when
 
 logger = logging.getLogger(__name__)
@@ -26,8 +27,11 @@ def breaker_indicator() -> BreakerIndicator:
     """Where the breaker stands; an unreachable cache is reported, never raised."""
     try:
         status = breaker.status()
-    except Exception:  # A page about Upsolve must not fail because the cache is down.
-        logger.warning("Cannot read the Upsolve circuit breaker's state.", exc_info=True)
+    except Exception as err:  # A page about Upsolve must not fail because the cache is down.
+        if isinstance(err, UpsolveImproperlyConfigured):  # e.g. CACHE_ALIAS: its name says all
+            logger.warning("Cannot read the Upsolve circuit breaker's state: %s", err)
+        else:
+            logger.warning("Cannot read the Upsolve circuit breaker's state.", exc_info=True)
         return {
             "level": "warning",
             "text": _("Upsolve circuit breaker: state unknown (cache unavailable)."),

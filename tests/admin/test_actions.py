@@ -206,3 +206,19 @@ def test_a_bug_in_the_adapter_is_reported_not_a_500(admin_client, synced, set_up
         ("error", "1 profile failed: ada: unexpected error, see the server log")
     ]
     assert "Unexpected error in an Upsolve admin action" in caplog.text
+
+
+def test_a_setting_the_app_cannot_use_is_named_once_without_a_traceback(
+    admin_client, synced, set_upsolve, caplog, upsolve_sandbox
+):
+    profiles = synced("ada", "bob")
+    calls = len(upsolve_sandbox.calls)
+    set_upsolve(CACHE_ALIAS="nope")
+
+    response = post_action(admin_client, "refresh_tokens", profiles)
+
+    ((level, text),) = messages_of(response)
+    assert level == "error"
+    assert text.startswith("UPSOLVE['CACHE_ALIAS'] = 'nope' is not in ")
+    assert [record for record in caplog.records if record.exc_info] == []
+    assert len(upsolve_sandbox.calls) == calls
