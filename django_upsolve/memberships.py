@@ -83,7 +83,7 @@ def listed_tenants(adapter: UpsolveAdapter, user: AbstractBaseUser) -> list[Tena
     tenants = []
     for tenant in adapter.get_tenants(user):
         try:
-            payloads.external_id_text(tenant.external_id)
+            payloads.external_id_text(getattr(tenant, "external_id", None))
         except UpsolveInvalidRequest as err:
             logger.warning(
                 "The Upsolve adapter listed a tenant with an invalid external_id for user "
@@ -114,9 +114,16 @@ def membership_of(
     listed = listed_tenants(adapter, user)
     if tenant is None and request is not None and _picks_active(adapter):
         active = adapter.get_active_tenant(request, user)
-        if active is None:
+        tenant = getattr(active, "external_id", None)
+        if not isinstance(tenant, str):
+            if active is not None:
+                logger.warning(
+                    "The Upsolve adapter's get_active_tenant answered a %s for user pk=%s, not "
+                    "one of the Tenants get_tenants lists: no token for this request.",
+                    type(active).__name__,
+                    user.pk,
+                )
             return None
-        tenant = active.external_id
     for candidate in listed:
         if tenant is None or candidate.external_id == tenant:
             return Membership(user, candidate, adapter)

@@ -117,3 +117,30 @@ def test_a_background_login_still_queues_the_memberships_after_an_invalid_one(
     syncs = [result for result in backend.results if result.task.name == "sync_user"]
     assert [result.kwargs["tenant"] for result in syncs] == ["globex"]
     backend.clear()
+
+
+class ActiveTenantByIdAdapter(UpsolveAdapter):
+    """Answers the active tenant's id where a ``Tenant`` is due, and lists a ``None``."""
+
+    def get_tenants(self, user: Any) -> list[Tenant]:
+        return [None, Tenant(external_id="acme", name="Acme")]  # type: ignore[list-item]
+
+    def get_active_tenant(self, request: Any, user: Any) -> Any:
+        return "acme"
+
+
+@override_upsolve(ADAPTER=f"{__name__}.ActiveTenantByIdAdapter", SYNC_ON_LOGIN=False)
+def test_an_active_tenant_that_is_not_a_tenant_means_no_token_with_a_warning(
+    client, upsolve_sandbox, caplog
+):
+    ada = make_user("ada")
+    client.force_login(ada)
+    response = client.post("/upsolve/token/")
+    assert (response.status_code, response.json()) == (403, {"error": "not_available"})
+    html = render(PAGE, make_request(ada))
+    assert 'data-upsolve-placeholder="not-available"' in html
+    assert tracebacks(caplog) == []
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("listed a tenant with an invalid external_id" in m for m in warned)
+    assert any("get_active_tenant answered a str for user pk=" in m for m in warned)
+    assert upsolve_sandbox.calls == []
