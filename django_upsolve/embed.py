@@ -208,16 +208,23 @@ def share_url(
 
     Dashboards live under ``HUB_URL`` and application spaces under
     ``APPLICATION_HUB_URL``. Without a token (a pending frame) there is no ``jwt``
-    parameter: ``upsolve.js`` adds it. Raises ``ValueError`` for an id that is empty, ``.``
-    or ``..`` (a browser would resolve it to another path of the hub) or holds control
-    characters.
+    parameter: ``upsolve.js`` adds it. Raises ``ValueError`` for an id
+    :func:`checked_object_id` refuses.
     """
-    path_id = str(object_id).strip()
-    if path_id in {"", ".", ".."} or has_control(path_id):
-        raise ValueError(f"{path_id!r} is not an Upsolve {kind} id.")
+    path_id = checked_object_id(kind, object_id)
     base = upsolve_settings.HUB_URL if kind == "dashboard" else upsolve_settings.APPLICATION_HUB_URL
     query = urlencode([*([("jwt", token)] if token is not None else []), *params])
     return f"{base}/share/{kind}/{quote(path_id, safe='')}?{query}"
+
+
+def checked_object_id(kind: Kind, object_id: object) -> str:
+    """``object_id`` as the hub's path takes it (stripped); ``ValueError`` for ``None``, an id
+    that is empty, ``.`` or ``..`` (a browser would resolve it to another path of the hub) or
+    one that holds control characters."""
+    path_id = "" if object_id is None else str(object_id).strip()
+    if path_id in {"", ".", ".."} or has_control(path_id):
+        raise ValueError(f"{object_id!r} is not an Upsolve {kind} id.")
+    return path_id
 
 
 def hub_origins() -> tuple[str, ...]:

@@ -46,6 +46,7 @@ from ..embed import (
     EmbedToken,
     Kind,
     Placeholder,
+    checked_object_id,
     embed_for,
     frame_attributes,
     hub_origins,
@@ -100,6 +101,11 @@ def _request(context: Context) -> HttpRequest | None:
 def _embed(context: Context, kind: Kind, object_id: Any, options: dict[str, Any]) -> SafeString:
     try:
         attributes, params = _split_options(kind, options)
+        try:
+            object_id = checked_object_id(kind, object_id)
+        except ValueError as err:  # A template's mistake: no token is looked up for it.
+            logger.warning("%s The embed shows its placeholder.", err)
+            return _placeholder(context, None, kind, attributes, "unavailable")
         request = _request(context)
         if request is None:
             return _placeholder(context, None, kind, attributes, "anonymous")

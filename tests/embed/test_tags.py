@@ -117,6 +117,39 @@ def test_a_slash_in_the_id_stays_in_one_path_segment(make_user_with_token, http)
     assert urlsplit(only_iframe(html)["src"]).path == "/share/dashboard/..%2F..%2Fadmin"
 
 
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ('{% upsolve_dashboard "" %}', "''"),
+        ("{% upsolve_dashboard report.id %}", "''"),  # an unset variable
+        ('{% upsolve_dashboard "." %}', "'.'"),
+        ('{% upsolve_application " .. " %}', "' .. '"),
+        ("{% upsolve_dashboard bell %}", "'a\\x07b'"),
+        ("{% upsolve_dashboard none %}", "None"),
+    ],
+)
+def test_an_unusable_id_is_a_warning_and_the_placeholder_without_a_token_lookup(
+    make_user_with_token, http, caplog, django_assert_num_queries, source, shown
+):
+    request = make_request(make_user_with_token())
+    with django_assert_num_queries(0):
+        html = render(source, request, bell="a\x07b", none=None)
+    assert 'data-upsolve-placeholder="unavailable"' in html and "<iframe" not in html
+    (record,) = [r for r in caplog.records if r.name == "django_upsolve.templatetags.upsolve"]
+    assert record.levelname == "WARNING" and record.exc_info is None
+    assert record.getMessage().startswith(f"{shown} is not an Upsolve ")
+
+
+def test_the_placeholder_of_an_unusable_id_keeps_the_embeds_attributes(make_user_with_token):
+    html = render(
+        '{% upsolve_dashboard "" title="Sales" class="wide" id="sales" %}',
+        make_request(make_user_with_token()),
+    )
+    (placeholder,) = elements(html, "div")
+    assert (placeholder["class"], placeholder["id"]) == ("upsolve-placeholder wide", "sales")
+    assert ">Sales<" in html
+
+
 def test_unknown_theme_falls_back_to_light(make_user_with_token, http, caplog):
     html = render('{% upsolve_dashboard "d" theme="neon" %}', make_request(make_user_with_token()))
     assert ("theme", "light") in query(only_iframe(html)["src"])
