@@ -25,9 +25,10 @@ from django.utils import timezone
 
 from . import stored_token
 from .conf import upsolve_settings
-from .exceptions import UpsolveInvalidRequest
+from .exceptions import UpsolveImproperlyConfigured, UpsolveInvalidRequest
 from .memberships import Membership, membership_profile
 from .models import UpsolveProfile
+from .redaction import describe
 from .stored_token import UserPk, of_membership
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,25 @@ def request_sync(membership: Membership, *, fresh_token: bool = False, seen: boo
         robust=True,  # Past the commit, an error here must not fail the response.
     )
     return True
+
+
+def require_task_backend() -> None:
+    """Raise ``UpsolveImproperlyConfigured`` saying why ``UPSOLVE["TASK_BACKEND"]`` cannot
+    take tasks here: Django's tasks framework is missing, or it has no such backend."""
+    alias = upsolve_settings.TASK_BACKEND
+    try:
+        from .taskframework import task_backends
+    except ImportError as err:
+        raise UpsolveImproperlyConfigured(
+            "Queueing syncs needs Django's tasks framework: Django 6.0 or newer, or the "
+            "django-tasks backport (the package's 'tasks' extra)."
+        ) from err
+    try:
+        task_backends[alias]
+    except Exception as err:
+        raise UpsolveImproperlyConfigured(
+            f"UPSOLVE['TASK_BACKEND'] = {alias!r} is not a usable task backend ({describe(err)})."
+        ) from err
 
 
 def enqueue_sync(

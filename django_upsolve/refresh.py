@@ -97,8 +97,11 @@ def queue_due(*, batch: int = BATCH) -> SweepSummary:
     """Queue one sync per due profile on the task backend, ``batch`` at a time.
 
     A backend that refuses a task ends the sweep: it would refuse the rest alike, and those
-    stay due for the next sweep (counted as failed).
+    stay due for the next sweep (counted as failed). Raises ``UpsolveImproperlyConfigured``,
+    marking nobody, where ``TASK_BACKEND`` names no usable backend (inline mode's checks
+    leave it alone).
     """
+    background.require_task_backend()
     summary = SweepSummary()
     while True:
         now = timezone.now()

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from django_upsolve import refresh
 from django_upsolve.conf import upsolve_settings
 from django_upsolve.models import UpsolveProfile
 from tests.helpers import hour_token_ending, make_user, override_upsolve
@@ -56,3 +57,11 @@ def test_an_adapter_module_that_raises_on_import_is_a_command_error(
     with override_upsolve(ADAPTER=adapter), pytest.raises(CommandError) as caught:
         call_command(command, "--skip-checks", stdout=StringIO(), stderr=StringIO())
     assert str(caught.value) == f"Importing UPSOLVE['ADAPTER'] = {adapter!r} raised NameError."
+
+
+def test_enqueue_onto_an_unknown_task_backend_is_a_command_error_marking_nobody(ada_due, caplog):
+    with override_upsolve(TASK_BACKEND="nope"), pytest.raises(CommandError) as caught:
+        call_command("upsolve_refresh", "--enqueue", stdout=StringIO(), stderr=StringIO())
+    assert str(caught.value).startswith("UPSOLVE['TASK_BACKEND'] = 'nope' is not a usable ")
+    assert [record for record in caplog.records if record.exc_info] == []
+    assert refresh.due().count() == 1
