@@ -220,6 +220,12 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
+def printable(text: str) -> str:
+    """``text`` where it prints as itself on one line, else its ``repr``: in a report, a name
+    holding a newline or a terminal escape cannot pose as another line."""
+    return text if text.isprintable() else repr(text)
+
+
 def excerpt(body: bytes | str, *secrets: str) -> str:
     """A one-line, redacted excerpt of at most ``EXCERPT_LENGTH`` characters of a body.
 

@@ -29,7 +29,7 @@ from . import cache as shared_cache
 from .conf import upsolve_settings
 from .exceptions import UpsolveBreakerOpen, UpsolveError, UpsolveImproperlyConfigured
 from .models import TokenState, UpsolveProfile, token_state_filter
-from .redaction import describe
+from .redaction import describe, printable
 from .stored_token import UserPk
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def _report(
     progress: Callable[[str, str], None] | None, profile: UpsolveProfile, outcome: str
 ) -> None:
     if progress is not None:
-        progress(f"{profile.user.get_username()} ({profile.external_id})", outcome)
+        progress(f"{printable(profile.user.get_username())} ({profile.external_id})", outcome)
 
 
 def _log(summary: SweepSummary) -> None:

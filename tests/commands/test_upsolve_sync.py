@@ -180,3 +180,16 @@ def test_every_membership_of_a_user_is_synced(upsolve_sandbox):
     assert sorted(p.tenant.external_id for p in profiles) == ["acme", "globex"]
     assert all(p.token for p in profiles)
     assert upsolve_sandbox.count("register-user") == 2
+
+
+def test_a_name_with_a_newline_or_an_escape_stays_on_its_own_line(upsolve_sandbox):
+    make_user("ada\nbob: ok")
+    upsolve_sandbox.fail_next(422, {"status": "error", "errors": [{"field": "name"}]})
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("upsolve_sync", stdout=StringIO(), stderr=err)
+    assert err.getvalue().startswith("'ada\\nbob: ok': Upsolve register-organization: HTTP 422")
+    assert err.getvalue().count("\n") == 1
+    with pytest.raises(CommandError) as caught:
+        run("ada", "x\x1b[2Jy")
+    assert str(caught.value) == "Unknown user(s): ada, 'x\\x1b[2Jy'"

@@ -14,6 +14,7 @@ from django_upsolve.redaction import (
     has_control,
     is_storable,
     one_line,
+    printable,
     redact,
 )
 
@@ -114,3 +115,17 @@ def test_describe_names_the_class_and_shows_a_redacted_excerpt_on_one_line() -> 
     assert len(text) == len("ConnectionError: ") + EXCERPT_LENGTH
     assert describe(KeyError()) == "KeyError"
     assert describe(ValueError("a hunter2 b"), "hunter2") == "ValueError: a [redacted] b"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("ada", "ada"),
+        ("Zoë Ørsted", "Zoë Ørsted"),
+        ("ada\nbob", "'ada\\nbob'"),
+        ("x\x1b[2Jy", "'x\\x1b[2Jy'"),
+        ("a\u200bb", "'a\\u200bb'"),
+    ],
+)
+def test_printable_quotes_what_would_not_print_as_itself(text, shown):
+    assert printable(text) == shown

@@ -29,7 +29,7 @@ from ...exceptions import (
 )
 from ...log import reported_by_caller
 from ...memberships import memberships_of
-from ...redaction import describe
+from ...redaction import describe, printable
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,8 @@ class Command(BaseCommand):
             queryset = queryset.filter(**{f"{User.USERNAME_FIELD}__in": users})
             missing = set(users) - {u.get_username() for u in queryset}
             if missing:
-                raise CommandError(f"Unknown user(s): {', '.join(sorted(missing))}")
+                shown = ", ".join(printable(name) for name in sorted(missing))
+                raise CommandError(f"Unknown user(s): {shown}")
         elif "is_active" in {f.name for f in User._meta.get_fields()}:
             queryset = queryset.filter(is_active=True)
         sync = _memberships_synced_by(services.reregister if reregister else services.refresh_token)
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         done = failed = skipped = 0
         with reported_by_caller():
             for seen, user in enumerate(queryset.iterator(chunk_size=500), 1):
-                name = user.get_username()
+                name = printable(user.get_username())
                 try:
                     sync(user)
                 except UpsolveImproperlyConfigured as err:
