@@ -12,6 +12,7 @@ backend ``UPSOLVE["TASK_BACKEND"]`` to exist.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime, timedelta
 
@@ -20,8 +21,10 @@ from django.utils import timezone
 
 from . import background, breaker, refresh, services
 from .conf import upsolve_settings
-from .exceptions import UpsolveBreakerOpen, UpsolveError
+from .exceptions import UpsolveBreakerOpen, UpsolveError, UpsolveImproperlyConfigured
 from .taskframework import task, task_backends
+
+logger = logging.getLogger(__name__)
 
 #: A deferred sync waits at least this long: while a trial call decides whether the breaker
 #: closes (``open_until`` has passed then), a shorter wait would only find it still open.
@@ -83,6 +86,9 @@ def sync_user(
         return "deferred" if deferred else "breaker-open"
     except UpsolveError:
         return "failed"  # Logged and recorded on the profile by the services.
+    except UpsolveImproperlyConfigured as err:  # The worker's settings, not this user's.
+        logger.error("Upsolve sync of user pk=%s not run: %s", user_pk, err)
+        return "misconfigured"
     finally:
         if owned:
             background.unmark_queued(user_pk, tenant, mark)

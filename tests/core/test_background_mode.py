@@ -601,3 +601,18 @@ def test_a_task_reads_its_mark_where_it_was_written(
     monkeypatch.setattr(services, "sync_in_background", synced)
     assert sync_user.call(str(ada.pk), **kwargs) == "synced"  # not "superseded"
     assert UpsolveProfile.objects.using("default").get().sync_queued_at is None
+
+
+@override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
+def test_a_worker_whose_settings_the_app_cannot_use_says_so_without_a_traceback(
+    ada_queued, caplog
+):
+    from django_upsolve.tasks import sync_user
+
+    ada, user_pk, kwargs = ada_queued
+    with override_upsolve(CACHE_ALIAS="nope"):
+        assert sync_user.call(user_pk, **kwargs) == "misconfigured"
+    (record,) = [r for r in caplog.records if r.name == "django_upsolve.tasks"]
+    assert (record.levelname, record.exc_info) == ("ERROR", None)
+    assert f"user pk={ada.pk} not run: UPSOLVE['CACHE_ALIAS'] = 'nope'" in record.getMessage()
+    assert stored_mark(ada) is None  # the next page queues again
