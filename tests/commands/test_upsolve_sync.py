@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from django_upsolve import breaker
+from django_upsolve.adapter import Tenant, UpsolveAdapter
 from django_upsolve.management.commands import upsolve_sync
 from django_upsolve.models import UpsolveProfile
 from tests.commands.helpers import without_logging
@@ -193,3 +195,22 @@ def test_a_name_with_a_newline_or_an_escape_stays_on_its_own_line(upsolve_sandbo
     with pytest.raises(CommandError) as caught:
         run("ada", "x\x1b[2Jy")
     assert str(caught.value) == "Unknown user(s): ada, 'x\\x1b[2Jy'"
+
+
+@override_upsolve(ADAPTER="tests.commands.test_upsolve_sync.PrimaryKeyTenantAdapter")
+def test_a_user_whose_tenants_all_have_unusable_ids_is_a_failure_not_ineligible(
+    upsolve_sandbox,
+):
+    make_user("ada")
+    err = StringIO()
+    with without_logging(), pytest.raises(CommandError, match=r"^1 user"):
+        call_command("upsolve_sync", stdout=StringIO(), stderr=err)
+    assert err.getvalue().startswith("ada: The adapter lists tenants for this user, none with ")
+    assert upsolve_sandbox.calls == []
+
+
+class PrimaryKeyTenantAdapter(UpsolveAdapter):
+    """A tenant keyed by a primary key passed as an int: no usable external id."""
+
+    def get_tenants(self, user: Any) -> list[Tenant]:
+        return [Tenant(external_id=user.pk, name="Mine")]  # type: ignore[arg-type]

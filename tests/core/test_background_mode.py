@@ -604,9 +604,7 @@ def test_a_task_reads_its_mark_where_it_was_written(
 
 
 @override_upsolve(**BACKGROUND, TASK_BACKEND="dummy")
-def test_a_worker_whose_settings_the_app_cannot_use_says_so_without_a_traceback(
-    ada_queued, caplog
-):
+def test_a_worker_whose_settings_the_app_cannot_use_says_so_without_a_traceback(ada_queued, caplog):
     from django_upsolve.tasks import sync_user
 
     ada, user_pk, kwargs = ada_queued

@@ -21,10 +21,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import services
+from ...adapter import get_adapter
 from ...exceptions import (
     UpsolveBreakerOpen,
     UpsolveError,
     UpsolveImproperlyConfigured,
+    UpsolveInvalidRequest,
     UpsolveNotEligible,
 )
 from ...log import reported_by_caller
@@ -116,6 +118,13 @@ def _memberships_synced_by(sync: Callable[..., object]) -> Callable[[Any], None]
     def sync_all(user: Any) -> None:
         memberships = memberships_of(user)
         if not memberships:
+            adapter = get_adapter()
+            if adapter.is_eligible(user) and list(adapter.get_tenants(user)):
+                # Each was left out with a WARNING, which a project without LOGGING never sees.
+                raise UpsolveInvalidRequest(
+                    "The adapter lists tenants for this user, none with a usable external_id "
+                    "(a non-empty string of at most 255 characters, no control characters)."
+                )
             raise UpsolveNotEligible("The adapter leaves this user out of Upsolve.")
         failure: UpsolveError | None = None
         for membership in memberships:
