@@ -28,6 +28,7 @@ from .conf import upsolve_settings
 from .exceptions import (
     UpsolveAuthError,
     UpsolveBreakerOpen,
+    UpsolveConflict,
     UpsolveError,
     UpsolveNotFound,
     UpsolveTimeout,
@@ -199,12 +200,22 @@ class _UserSync:
         the new access, and the call for a token to match may still fail.
         """
         user, profile, fields = self.user, self.profile, self.membership.user_fields
+        updating = profile.is_registered and fields != _sent_fields(profile)
         result = get_client().register_user(
             organization_id=str(tenant.upsolve_id),
             user_id=str(profile.upsolve_user_id),
             fields=fields,
             policy=self.policy,
         )
+        if updating and result.already_registered:
+            # Upsolve kept the user it had: its tokens would still carry the old role and
+            # properties. Failing keeps the old record, so no stored token is served for the
+            # new access, and the next sync tries again.
+            raise UpsolveConflict(
+                "The user exists; Upsolve did not confirm their new name, role or properties.",
+                status_code=409,
+                call="register-user",
+            )
         # The token is written only to void it: the one read before the call may have been
         # voided meanwhile (``invalidate``), and must not come back.
         voided = profile.access_fingerprint != fields.fingerprint

@@ -212,3 +212,20 @@ def test_the_stale_token_is_judged_as_it_is_once_the_failed_refresh_is_over(
 
     monkeypatch.setattr(_UserSync, "_user_token", slow_refusal)
     assert services.get_token(ada) is None
+
+
+def test_a_demotion_upsolve_answers_with_a_409_is_a_failure_not_applied(
+    role_adapter, upsolve_sandbox, monkeypatch
+):
+    ada, editor_token = demoted_after_login(monkeypatch)
+    profile = UpsolveProfile.objects.get()
+    upsolve_sandbox.fail_next(
+        409, {"status": "error", "data": {"userId": str(profile.upsolve_user_id)}}
+    )
+    html = render('{% upsolve_dashboard "d" %}', make_request(ada))
+    assert 'data-upsolve-placeholder="unavailable"' in html  # not the editor's token
+    assert editor_token not in html
+    profile.refresh_from_db()
+    assert str(profile.role_id) == EDITOR  # what Upsolve still holds
+    assert profile.last_error.startswith("Upsolve register-user: HTTP 409 The user exists;")
+    assert upsolve_sandbox.count("user-token") == 1  # no token asked for the unconfirmed access
