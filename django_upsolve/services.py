@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -81,9 +82,11 @@ def get_token(
     (when that fails, the answer is the stored token while it is fresh).
     Failures are logged and recorded on the profile.
     """
+    user_pk = None  # Read once the user is loaded: the handlers below must not load it again.
     try:
         if not getattr(user, "is_authenticated", False):
             return None
+        user_pk = user.pk
         membership = membership_of(user, request=request, tenant=tenant)
         if membership is None:
             return None
@@ -91,11 +94,17 @@ def get_token(
             profile = fresh_profile(membership, force=True)
             return profile.token if profile is not None else None
         answer = current_token(membership)
+    except SynchronousOnlyOperation:
+        logger.error(
+            "get_token() reads the database, which an async context cannot do: use "
+            "aget_token() in async code."
+        )
+        return None
     except UpsolveImproperlyConfigured as err:
-        logger.warning("No Upsolve token for user pk=%s: %s", user.pk, err)
+        logger.warning("No Upsolve token for user pk=%s: %s", user_pk, err)
         return None
     except Exception:
-        logger.exception("Could not get an Upsolve token for user pk=%s.", user.pk)
+        logger.exception("Could not get an Upsolve token for user pk=%s.", user_pk)
         return None
     return answer.token if isinstance(answer, CurrentToken) else None
 

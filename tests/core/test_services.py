@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.test import override_settings
+from django.utils.functional import SimpleLazyObject
 
 from django_upsolve import services
 from django_upsolve.adapter import Tenant
@@ -100,3 +102,26 @@ def test_details_that_clean_to_what_was_sent_register_nobody_again(upsolve_sandb
         services.sync_login(user)
     assert paths(upsolve_sandbox, 4) == ["register-user", "user-token"]
     assert UpsolveProfile.objects.get(user=user).name == "Ada King"
+
+
+def test_get_token_never_raises_for_a_user_that_cannot_load(caplog):
+    def session_store_down():
+        raise RuntimeError("session store down")
+
+    assert services.get_token(SimpleLazyObject(session_store_down)) is None
+    assert async_to_sync(services.aget_token)(SimpleLazyObject(session_store_down)) is None
+    assert "Could not get an Upsolve token for user pk=None." in caplog.text
+
+
+@pytest.mark.django_db
+def test_get_token_on_the_event_loop_says_to_await_aget_token(caplog):
+    users = get_user_model()._default_manager
+    ada = users.create(username="ada")
+
+    async def view_that_forgot_the_a():
+        return services.get_token(SimpleLazyObject(lambda: users.get(pk=ada.pk)))
+
+    assert async_to_sync(view_that_forgot_the_a)() is None
+    (record,) = [r for r in caplog.records if r.name == "django_upsolve.services"]
+    assert (record.levelname, record.exc_info) == ("ERROR", None)
+    assert "use aget_token() in async code" in record.getMessage()
