@@ -7,9 +7,11 @@ request is about; each operation asks it once and passes the :class:`Membership`
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
@@ -21,6 +23,8 @@ from .exceptions import UpsolveInvalidRequest
 from .models import UpsolveProfile, UpsolveTenant
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def memberships_of(user: AbstractBaseUser) -> list[Membership]:
     one too, so a login and a page never register the member with different values.
     """
     adapter = get_adapter()
-    if not adapter.is_eligible(user):
+    if not is_eligible(adapter, user):
         return []
     memberships: dict[str, Membership] = {}
     for tenant in listed_tenants(adapter, user):
@@ -76,12 +80,33 @@ def memberships_of(user: AbstractBaseUser) -> list[Membership]:
     return list(memberships.values())
 
 
+def is_eligible(adapter: UpsolveAdapter, user: AbstractBaseUser) -> bool:
+    """``adapter.is_eligible(user)``; an async hook's answer (always truthy) counts as ``False``."""
+    return bool(hook_answer("is_eligible", adapter.is_eligible(user), user))
+
+
+def hook_answer(hook: str, answer: T, user: AbstractBaseUser) -> T | None:
+    """``answer``, or ``None`` (with a WARNING) for the awaitable an ``async def`` hook returns:
+    hooks are called from sync code, so it would never run (and a coroutine is truthy)."""
+    if not inspect.isawaitable(answer):
+        return answer
+    if inspect.iscoroutine(answer):
+        answer.close()  # never awaited, by design: no RuntimeWarning
+    logger.warning(
+        "The Upsolve adapter's %s is async; hooks are plain methods, called from sync code. "
+        "User pk=%s gets no token until it is a plain def.",
+        hook,
+        user.pk,
+    )
+    return None
+
+
 def listed_tenants(adapter: UpsolveAdapter, user: AbstractBaseUser) -> list[Tenant]:
     """The tenants ``adapter`` lists for ``user``, without those whose ``external_id`` is no
     usable id (logged): it names the membership in every query, lock and call, so such a
     tenant (a primary key passed as an int, say) is left out, not failed on everywhere."""
     tenants = []
-    for tenant in adapter.get_tenants(user):
+    for tenant in hook_answer("get_tenants", adapter.get_tenants(user), user) or ():
         try:
             payloads.external_id_text(getattr(tenant, "external_id", None))
         except UpsolveInvalidRequest as err:
@@ -109,11 +134,11 @@ def membership_of(
     no longer lists is never answered, so its token is never served again.
     """
     adapter = get_adapter()
-    if not adapter.is_eligible(user):
+    if not is_eligible(adapter, user):
         return None
     listed = listed_tenants(adapter, user)
     if tenant is None and request is not None and _picks_active(adapter):
-        active = adapter.get_active_tenant(request, user)
+        active = hook_answer("get_active_tenant", adapter.get_active_tenant(request, user), user)
         tenant = getattr(active, "external_id", None)
         if not isinstance(tenant, str):
             if active is not None:

@@ -144,3 +144,36 @@ def test_an_active_tenant_that_is_not_a_tenant_means_no_token_with_a_warning(
     assert any("listed a tenant with an invalid external_id" in m for m in warned)
     assert any("get_active_tenant answered a str for user pk=" in m for m in warned)
     assert upsolve_sandbox.calls == []
+
+
+class AsyncHooksAdapter(UpsolveAdapter):
+    """Hooks written ``async def``: a coroutine is truthy, and never runs in sync code."""
+
+    async def is_eligible(self, user: Any) -> bool:  # type: ignore[override]
+        return False
+
+
+class AsyncTenantsAdapter(UpsolveAdapter):
+    async def get_tenants(self, user: Any) -> list[Tenant]:  # type: ignore[override]
+        return [Tenant(external_id="acme", name="Acme")]
+
+
+@pytest.mark.parametrize(
+    ("adapter", "hook"),
+    [("AsyncHooksAdapter", "is_eligible"), ("AsyncTenantsAdapter", "get_tenants")],
+)
+def test_an_async_hook_means_no_token_with_a_warning(
+    client, upsolve_sandbox, caplog, adapter, hook
+):
+    ada = make_user("ada")
+    with override_upsolve(ADAPTER=f"{__name__}.{adapter}", SYNC_ON_LOGIN=False):
+        client.force_login(ada)
+        response = client.post("/upsolve/token/")
+        html = render(PAGE, make_request(ada))
+    assert (response.status_code, response.json()) == (403, {"error": "not_available"})
+    assert 'data-upsolve-placeholder="not-available"' in html
+    assert tracebacks(caplog) == []
+    ours = [r for r in caplog.records if r.name.startswith("django_upsolve")]
+    assert ours and {r.levelname for r in ours} == {"WARNING"}
+    assert all(r.getMessage().startswith(f"The Upsolve adapter's {hook} is async;") for r in ours)
+    assert upsolve_sandbox.calls == []

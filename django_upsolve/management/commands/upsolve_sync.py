@@ -30,7 +30,7 @@ from ...exceptions import (
     UpsolveNotEligible,
 )
 from ...log import reported_by_caller
-from ...memberships import memberships_of
+from ...memberships import hook_answer, is_eligible, memberships_of
 from ...redaction import describe, printable
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,10 @@ def _memberships_synced_by(sync: Callable[..., object]) -> Callable[[Any], None]
         memberships = memberships_of(user)
         if not memberships:
             adapter = get_adapter()
-            if adapter.is_eligible(user) and list(adapter.get_tenants(user)):
+            listed = is_eligible(adapter, user) and bool(
+                hook_answer("get_tenants", adapter.get_tenants(user), user)
+            )
+            if listed:
                 # Each was left out with a WARNING, which a project without LOGGING never sees.
                 raise UpsolveInvalidRequest(
                     "The adapter lists tenants for this user, none with a usable external_id "
