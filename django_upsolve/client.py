@@ -147,10 +147,15 @@ class UpsolveClient:
             raise UpsolveBadResponse(
                 "The answer has no projectOrganizationId.", call="register-organization"
             )
-        payloads.uuid_text(organization_id, field="projectOrganizationId")
+        try:
+            organization_id = payloads.uuid_text(organization_id, field="projectOrganizationId")
+        except UpsolveError as err:
+            raise UpsolveBadResponse(
+                "The answer's projectOrganizationId is not a UUID.", call="register-organization"
+            ) from err
         external = data.get("externalId")
         return RegisteredOrganization(
-            organization_id=organization_id.lower(),
+            organization_id=organization_id,
             external_id=external if isinstance(external, str) else None,
             already_registered=already,
         )

@@ -209,6 +209,15 @@ def test_html_200_is_bad_response_without_retry(client, http):
     assert len(http.calls) == 1
 
 
+@pytest.mark.parametrize("status", [200, 409])
+def test_an_organization_id_that_is_no_uuid_is_a_bad_response(client, http, status):
+    answer = {"projectOrganizationId": "org_123", "externalId": "acme"}
+    http.post(f"{API}/register-organization", status=status, json=ok(answer))
+    fields = OrganizationFields.build(name="Acme", external_id="acme")
+    with pytest.raises(exc.UpsolveBadResponse, match="projectOrganizationId is not a UUID"):
+        client.register_organization(fields=fields, policy=fast())
+
+
 @pytest.mark.parametrize(
     "data",
     [
