@@ -170,7 +170,7 @@ class UpsolveProfileInline(ProfileColumns, _StackedInline):
         return display.link(url, obj.upsolve_user_id)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[UpsolveProfile]:
-        return super().get_queryset(request).select_related("tenant")
+        return super().get_queryset(request).select_related("tenant", "user")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

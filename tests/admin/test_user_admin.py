@@ -8,8 +8,8 @@ from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.sites import AdminSite
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import models
-from django.test.utils import isolate_apps
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext, isolate_apps
 
 from django_upsolve.admin import UpsolveProfileInline, add_profile_inline
 from django_upsolve.admin.display import mask_token
@@ -167,3 +167,23 @@ def test_links_to_admins_missing_from_the_site_become_plain_text(admin_client, m
     assert f"<code>{mask_token(profile.token)}</code>" in user_page
     assert f'<td class="field-tenant_link">{profile.tenant.name}</td>' in listing
     assert "pick one on the tenants list" not in listing
+
+
+@pytest.mark.django_db
+def test_the_inline_costs_the_same_queries_for_one_membership_and_many(
+    admin_client, user_admin, make_profile, make_tenant
+):
+    add_profile_inline()
+    ada = make_profile("ada").user
+    url = f"/admin/auth/user/{ada.pk}/change/"
+    admin_client.get(url)  # warms per-process caches
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(url).status_code == 200
+        return len(captured)
+
+    one = queries()
+    for _ in range(5):
+        make_profile(user=ada, tenant=make_tenant())
+    assert queries() == one
