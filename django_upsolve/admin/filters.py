@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
+from django.db import connections, router
 from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.related import RelatedField
 from django.http import HttpRequest
@@ -153,10 +154,18 @@ class TenantFilter(admin.RelatedFieldListFilter):
 
     @staticmethod
     def _pk(value: str) -> Any:
+        field = UpsolveTenant._meta.pk
+        assert field is not None
         try:
-            return UpsolveTenant._meta.pk.to_python(value)
+            pk = field.to_python(value)
         except ValidationError as err:
             raise IncorrectLookupParameters("Unknown tenant.") from err
+        if isinstance(pk, int):  # Beyond the column's range, SQLite raises OverflowError.
+            ops = connections[router.db_for_read(UpsolveTenant)].ops
+            low, high = ops.integer_field_range(field.get_internal_type())
+            if (low is not None and pk < low) or (high is not None and pk > high):
+                raise IncorrectLookupParameters("Unknown tenant.")
+        return pk
 
     def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
         yield from super().choices(changelist)
